@@ -1,0 +1,1 @@
+"""Data layer: readers, synthetic generators, downloads and preprocessing (no Kedro)."""

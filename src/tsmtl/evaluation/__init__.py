@@ -1,0 +1,1 @@
+"""Metrics, rank tables and plots shared by every pipeline."""

@@ -1,0 +1,1 @@
+"""The shared training core: device, seeding, the MTL batch schedule, one training loop."""
