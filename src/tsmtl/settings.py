@@ -14,3 +14,13 @@ CONFIG_LOADER_ARGS = {
         "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
     },
 }
+
+
+def _tsmtl_data_dir() -> str:
+    """``${tsmtl_data_dir:}`` in catalog files: ``$TSMTL_DATA_DIR`` or ``../shared/data``."""
+    from tsmtl.config import data_dir
+
+    return str(data_dir())
+
+
+CONFIG_LOADER_ARGS["custom_resolvers"] = {"tsmtl_data_dir": _tsmtl_data_dir}

@@ -1,0 +1,116 @@
+"""Classification tasks: from raw splits to the papers' train/val/test protocols.
+
+A *task* is one labelled dataset (``"CricketX"``); a *task split* is
+``{"train": TimeSeriesData, "val": ..., "test": ...}``. Multitask groups are
+``{task_name: task_split}``.
+
+Protocols
+---------
+``"merge_60_20_20"``
+    ResNet2D paper Sec. IV-B: merge the archive's TRAIN and TEST, then a
+    stratified 60 % / 20 % / 20 % train/validation/test split.
+``"holdout_80_20_val10"``
+    ForeClassNet Sec. 4: 80 % / 20 % train/test, 10 % of train held out for
+    validation (stratified).
+``"official"``
+    Keep the archive's TRAIN/TEST (T-Rep's UEA protocol); validation is a
+    stratified ``val_fraction`` of TRAIN (0 → no validation split).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from tsmtl.data.preprocessing import (
+    holdout_validation_split,
+    merge_splits,
+    stratified_split,
+)
+from tsmtl.data.types import TimeSeriesData
+
+PROTOCOLS = ("merge_60_20_20", "holdout_80_20_val10", "official")
+
+TaskSplit = dict[str, TimeSeriesData]
+
+
+def split_task(
+    parts: Mapping[str, TimeSeriesData],
+    protocol: str = "merge_60_20_20",
+    seed: int = 0,
+    val_fraction: float = 0.0,
+) -> TaskSplit:
+    """Apply ``protocol`` to a task's raw ``{"train": ..., "test": ...}`` parts.
+
+    Parameters
+    ----------
+    parts : mapping of str to TimeSeriesData
+        The archive splits (any keys: ``"train"``, ``"test"``, ``"all"``); the
+        merging protocols merge whatever is there, so a missing ``"test"``
+        (UWaveGestureLibraryX here has TRAIN only) is fine.
+    protocol : str
+        One of :data:`PROTOCOLS`.
+    seed : int
+        Seed of the stratified splits.
+    val_fraction : float
+        Only for ``"official"``: fraction of TRAIN held out for validation.
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown split protocol {protocol!r}; choose one of {PROTOCOLS}")
+    if not parts:
+        raise ValueError("no splits to work on")
+    name = next(iter(parts.values())).name
+    if protocol == "official":
+        if "train" not in parts or "test" not in parts:
+            raise ValueError(f"{name}: protocol 'official' needs the archive's TRAIN and TEST, got {sorted(parts)}")
+        out = {"train": parts["train"], "test": parts["test"]}
+        if val_fraction > 0:
+            inner = stratified_split(
+                parts["train"], fractions=(1 - val_fraction, val_fraction), seed=seed, names=("train", "val")
+            )
+            out = {"train": inner["train"], "val": inner["val"], "test": parts["test"]}
+        return out
+    merged = merge_splits(*parts.values(), name=name)
+    merged.meta["merged_from"] = list(parts)
+    if protocol == "merge_60_20_20":
+        return stratified_split(merged, fractions=(0.6, 0.2, 0.2), seed=seed)
+    return holdout_validation_split(merged, test_size=0.2, val_size=0.1, seed=seed)
+
+
+def split_tasks(
+    tasks: Mapping[str, Mapping[str, TimeSeriesData]],
+    protocol: str = "merge_60_20_20",
+    seed: int = 0,
+    val_fraction: float = 0.0,
+) -> dict[str, TaskSplit]:
+    """:func:`split_task` for every task of a group (same protocol and seed)."""
+    return {name: split_task(parts, protocol, seed, val_fraction) for name, parts in tasks.items()}
+
+
+def describe_splits(splits: Mapping[str, Mapping[str, TimeSeriesData]]) -> pd.DataFrame:
+    """One row per (task, split): counts, channels, length range, classes, gaps.
+
+    Columns: task, split, n_cases, n_channels, min_length, max_length,
+    equal_length, n_classes, has_gaps (NaN inside a case's true length).
+    """
+    rows = []
+    for task, parts in splits.items():
+        for split, data in parts.items():
+            inside = np.arange(data.n_timepoints)[None, :] < data.lengths[:, None]
+            gaps = bool((~np.isfinite(data.X) & inside[:, None, :]).any())
+            rows.append(
+                {
+                    "task": task,
+                    "split": split,
+                    "n_cases": data.n_cases,
+                    "n_channels": data.n_channels,
+                    "min_length": int(data.lengths.min()) if data.n_cases else 0,
+                    "max_length": int(data.lengths.max()) if data.n_cases else 0,
+                    "equal_length": data.equal_length,
+                    "n_classes": int(len(np.unique(data.y))) if data.y is not None else 0,
+                    "has_gaps": gaps,
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,201 @@
+"""Kedro catalog datasets over the tsmtl readers (the only Kedro-aware data code).
+
+Each class is read-only and lazy: it holds a path and calls one library reader
+on ``load()``. Use them in ``conf/*/catalog.yml``, e.g.::
+
+    ucr_archive:
+      type: tsmtl.kedro_datasets.UCRArchiveDataset
+      path: ${tsmtl_data_dir:}/ucr
+
+``${tsmtl_data_dir:}`` resolves ``$TSMTL_DATA_DIR`` (default ``../shared/data``);
+see ``tsmtl.settings``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from kedro.io import AbstractDataset, DatasetError
+
+
+class _ReadOnlyDataset(AbstractDataset):
+    """Base: a path, a ``_read`` method, no saving."""
+
+    def __init__(self, path: str, metadata: dict[str, Any] | None = None, **load_args: Any):
+        self._path = Path(path)
+        self._load_args = load_args
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        return self._read()
+
+    def _read(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def save(self, data: Any) -> None:
+        raise DatasetError(f"{type(self).__name__} is read-only (raw data at {self._path})")
+
+    def _exists(self) -> bool:
+        return self._path.exists()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path), **self._load_args}
+
+
+class LazyArchive(Mapping):
+    """A folder of datasets, read on access: ``archive[name] -> dict[str, TimeSeriesData]``.
+
+    ``names`` lists what is present; reading a name that is absent raises the
+    reader's ``DataNotFoundError`` (which says how to download it).
+    """
+
+    def __init__(self, root: Path, loader, lister):
+        self.root = Path(root)
+        self._loader = loader
+        self._lister = lister
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def names(self) -> list[str]:
+        return self._lister(self.root) if self.root.exists() else []
+
+    def __getitem__(self, name: str):
+        if name not in self._cache:
+            self._cache[name] = self._loader(name, root=self.root)
+        return self._cache[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(root={str(self.root)!r}, names={self.names})"
+
+
+class UCRArchiveDataset(_ReadOnlyDataset):
+    """The UCR 2018 archive folder (``<path>/<Name>/<Name>_TRAIN.tsv``...), loaded lazily per dataset."""
+
+    def _read(self) -> LazyArchive:
+        from tsmtl.data.ucr import available_ucr_datasets, load_ucr_dataset
+
+        return LazyArchive(self._path, load_ucr_dataset, available_ucr_datasets)
+
+
+class UEAArchiveDataset(_ReadOnlyDataset):
+    """The UEA multivariate archive folder (``<path>/<Name>/<Name>_TRAIN.ts``), lazy per dataset."""
+
+    def _read(self) -> LazyArchive:
+        from tsmtl.data.uea import load_uea_dataset
+
+        def lister(root: Path) -> list[str]:
+            return sorted(p.name for p in root.iterdir() if p.is_dir())
+
+        return LazyArchive(self._path, load_uea_dataset, lister)
+
+
+class ETTArchiveDataset(_ReadOnlyDataset):
+    """The ETT folder (``ETTh1.csv``, ``ETTm1.csv.gz``, ...): ``archive[name] -> DataFrame``, lazy."""
+
+    def _read(self) -> LazyArchive:
+        from tsmtl.data.ett import load_ett
+
+        def lister(root: Path) -> list[str]:
+            return sorted({p.name.split(".")[0] for p in root.iterdir() if p.name.endswith((".csv", ".csv.gz"))})
+
+        return LazyArchive(self._path, load_ett, lister)
+
+
+class ETTDataset(_ReadOnlyDataset):
+    """One ETT csv (plain or ``.gz``) as a date-indexed DataFrame of the 7 ETT columns."""
+
+    def _read(self):
+        from tsmtl.data.ett import read_ett_csv
+
+        return read_ett_csv(self._path)
+
+
+class PhysioNetDataset(_ReadOnlyDataset):
+    """PhysioNet 2019 sepsis: a folder of ``.psv`` or a ``.tar.gz`` of them, as one long frame.
+
+    ``max_patients`` (load arg) keeps the first N patients by id.
+    """
+
+    def _read(self):
+        from tsmtl.data.physionet import load_physionet
+
+        return load_physionet(self._path, **self._load_args)
+
+
+class YahooS5Dataset(_ReadOnlyDataset):
+    """Yahoo Webscope S5 (licence-bound; never downloaded): a local folder with A1–A4Benchmark."""
+
+    def _read(self):
+        from tsmtl.data.yahoo import load_yahoo_benchmark
+
+        return load_yahoo_benchmark(self._path, **self._load_args)
+
+
+class StockPricesDataset(_ReadOnlyDataset):
+    """Daily prices: tsaustin ``stock_prices_latest.csv`` or the ``individual_stocks_5yr`` folder/tarball."""
+
+    def _read(self):
+        from tsmtl.data.stocks import load_stocks_5yr, read_tsaustin_prices
+
+        name = self._path.name
+        if name.endswith(".csv"):
+            return read_tsaustin_prices(self._path)
+        return load_stocks_5yr(self._path)
+
+
+class EarningsDataset(_ReadOnlyDataset):
+    """Earnings release dates (tsaustin ``earnings_latest.csv`` layout)."""
+
+    def _read(self):
+        from tsmtl.data.stocks import read_earnings
+
+        return read_earnings(self._path)
+
+
+class EmbeddedClassificationDataset(AbstractDataset):
+    """Classification datasets that ship inside aeon (no download): ``{name: {"train", "test"}}``."""
+
+    def __init__(self, names: list[str], metadata: dict[str, Any] | None = None):
+        self._names = list(names)
+        self.metadata = metadata
+
+    def load(self) -> dict[str, Any]:
+        from tsmtl.data.aeon_datasets import load_embedded_classification
+
+        return {name: load_embedded_classification(name) for name in self._names}
+
+    def save(self, data: Any) -> None:
+        raise DatasetError("EmbeddedClassificationDataset is read-only")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"names": self._names}
+
+
+class EmbeddedAnomalyDataset(AbstractDataset):
+    """An anomaly-detection series that ships inside aeon (default ``KDD-TSAD_135``)."""
+
+    def __init__(self, name: str = "KDD-TSAD_135", metadata: dict[str, Any] | None = None):
+        self._name = name
+        self.metadata = metadata
+
+    def load(self):
+        from tsmtl.data.aeon_datasets import load_embedded_anomaly
+
+        return load_embedded_anomaly(self._name)
+
+    def save(self, data: Any) -> None:
+        raise DatasetError("EmbeddedAnomalyDataset is read-only")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"name": self._name}
