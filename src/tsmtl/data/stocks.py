@@ -129,6 +129,7 @@ def _read_csv(
         skip_blank_lines=False,
         skipinitialspace=True,
         encoding="utf-8",
+        float_precision="round_trip",  # correctly rounded, like float()
     )
     try:
         frame = pd.read_csv(io.BytesIO(raw), dtype={c: (np.float64 if c in numeric else str) for c in columns}, **options)
