@@ -54,10 +54,12 @@ A3A4_COLUMNS: tuple[str, ...] = (
 _LICENCE = (
     f"The Yahoo Webscope S5 dataset '{YAHOO_DATASET}' is not shipped with this project: Yahoo "
     "licenses it only for non-commercial research under a signed Webscope data sharing agreement, "
-    "and it cannot be redistributed. Request it at Yahoo Webscope (https://webscope.sandbox.yahoo.com, "
-    "catalogue 'S5 - A Labeled Anomaly Detection Dataset'), unpack it, and point the project at your "
-    f"local copy: pass its folder (the one holding A1Benchmark/ .. A4Benchmark/, or its parent holding "
-    f"{YAHOO_DATASET}/) as `root`, e.g. put it at $TSMTL_DATA_DIR/yahoo_s5/."
+    "and it cannot be redistributed. Request it at Yahoo Webscope "
+    "(https://webscope.sandbox.yahoo.com/catalog.php?datatype=s&did=70, 'S5 - A Labeled Anomaly "
+    "Detection Dataset, version 1.0'), then point the project at your local copy: "
+    "tsmtl.data.download.register_yahoo_s5('/path/to/your/copy', '$TSMTL_DATA_DIR/yahoo_s5') installs "
+    f"it as $TSMTL_DATA_DIR/yahoo_s5/{YAHOO_DATASET}/; or pass as `root` the unpacked folder "
+    f"(the one holding A1Benchmark/ .. A4Benchmark/) or its parent."
 )
 
 
