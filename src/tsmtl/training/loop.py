@@ -1,0 +1,499 @@
+"""THE training loop of the project: one :class:`Trainer` for every model.
+
+The loop knows nothing about the task; three pieces plug into it:
+
+* ``batches(epoch) -> iterable of batches`` -- what one epoch iterates over. For the ResNet2D
+  paper this is :class:`~tsmtl.training.tensors.ScheduledBatches` (Algorithm 2: one task per
+  batch); for a forecast+classify model it yields joint batches; for self-supervised
+  pretraining it yields random crops. The provider must be a deterministic function of
+  ``epoch`` and of the global RNGs (which the checkpoints save), so that a resumed run replays
+  exactly the batches of an uninterrupted one.
+* ``step_fn(model, batch) -> (loss, logs)`` -- the loss to minimise (a 0-d tensor) and a dict of
+  floats or 0-d tensors to average over the epoch (cross-entropy here; forecast MSE + CE over
+  Monte-Carlo passes; pretext losses). Batches are moved to the device first (tensors inside
+  tuples, named tuples, lists and dicts).
+* ``evaluate_fn(model) -> dict[str, float]`` -- validation metrics after every epoch, run in
+  ``model.eval()`` mode under ``torch.no_grad()`` (an MC-dropout evaluator may switch its dropout
+  modules back to train mode itself).
+
+Optimisation follows the ResNet2D paper (Sec. III-C, IV-B): AdamW, a checkpoint at the end of
+every epoch, and the best checkpoint chosen by a validation metric (``monitor``, ``mode``).
+``last.pt`` holds model, optimizer, epoch, best metric, history and the Python/NumPy/torch RNG
+states, so ``resume=True`` continues an interrupted run bit for bit; ``best.pt`` holds the
+weights of the best epoch, which are loaded into the model at the end.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from tsmtl.evaluation.metrics import per_task_accuracy
+from tsmtl.training.device import choose_device, seed_everything
+from tsmtl.training.tensors import SeriesTensors
+
+logger = logging.getLogger(__name__)
+
+StepFn = Callable[[nn.Module, Any], tuple[torch.Tensor, Mapping[str, Any]]]
+BatchProvider = Callable[[int], Iterable[Any]]
+EvaluateFn = Callable[[nn.Module], Mapping[str, float]]
+
+LAST_CHECKPOINT = "last.pt"
+BEST_CHECKPOINT = "best.pt"
+
+
+@dataclass
+class TrainingResult:
+    """What :meth:`Trainer.fit` returns.
+
+    Attributes
+    ----------
+    model : nn.Module
+        The trained model, holding the weights of ``best_epoch`` (the last epoch's weights when
+        no epoch produced a finite monitored value).
+    best_epoch : int or None
+        0-based epoch with the best monitored value.
+    best_metric : float or None
+    history : list of dict
+        One record per epoch: ``epoch``, ``train_loss``, ``train_<log>``, the evaluation
+        metrics and ``seconds``.
+    monitor, mode : str
+    checkpoint_dir, last_checkpoint, best_checkpoint : Path or None
+        None when the trainer ran without a checkpoint directory.
+    seconds_per_epoch : list of float
+        Wall time of training + evaluation of every epoch in ``history``.
+    stopped_early : bool
+        True when ``patience`` ended the run before ``epochs``.
+    """
+
+    model: nn.Module
+    best_epoch: int | None
+    best_metric: float | None
+    history: list[dict[str, float]]
+    monitor: str
+    mode: str
+    checkpoint_dir: Path | None = None
+    last_checkpoint: Path | None = None
+    best_checkpoint: Path | None = None
+    seconds_per_epoch: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+
+
+def move_to_device(batch: Any, device: torch.device) -> Any:
+    """``batch`` with every tensor moved to ``device`` (recurses into tuples, named tuples, lists, dicts)."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(move_to_device(item, device) for item in batch))
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(move_to_device(item, device) for item in batch)
+    if isinstance(batch, Mapping):
+        return {key: move_to_device(value, device) for key, value in batch.items()}
+    return batch
+
+
+def _rng_state() -> dict[str, Any]:
+    """Python, NumPy (legacy global) and torch RNG states, as types ``torch.load(weights_only=True)`` accepts."""
+    np_state = np.random.get_state(legacy=False)
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": {
+            "bit_generator": np_state["bit_generator"],
+            "key": np_state["state"]["key"].tolist(),
+            "pos": int(np_state["state"]["pos"]),
+            "has_gauss": int(np_state["has_gauss"]),
+            "gauss": float(np_state["gauss"]),
+        },
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: Mapping[str, Any]) -> None:
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    np_state = state["numpy"]
+    np.random.set_state(
+        {
+            "bit_generator": np_state["bit_generator"],
+            "state": {"key": np.asarray(np_state["key"], dtype=np.uint32), "pos": np_state["pos"]},
+            "has_gauss": np_state["has_gauss"],
+            "gauss": np_state["gauss"],
+        }
+    )
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    """``torch.save`` to a temporary file, then rename: an interruption never leaves a half-written checkpoint."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, torch.Tensor):
+        return float(value.detach().float().cpu())
+    return float(value)
+
+
+class Trainer:
+    """Train ``model`` for ``epochs`` epochs with AdamW, checkpointing every epoch.
+
+    Parameters
+    ----------
+    model : nn.Module
+    step_fn : callable ``(model, batch) -> (loss, logs)``
+        See the module docstring; e.g. :func:`classification_step`.
+    batches : callable ``epoch -> iterable of batches``
+        E.g. :class:`~tsmtl.training.tensors.ScheduledBatches`.
+    evaluate_fn : callable ``model -> dict[str, float]``, optional
+        Validation metrics after each epoch, e.g.
+        ``functools.partial(evaluate_classifier, datasets_by_task=val)``.
+    epochs : int
+        Total number of epochs (a resumed run continues up to this number).
+    lr, weight_decay : float
+        AdamW settings (paper: lr 1e-4; weight decay is torch's default 0.01).
+    optimizer : {"adamw", "adam"} or callable ``params -> torch.optim.Optimizer``
+    device : str or torch.device
+        Passed to :func:`~tsmtl.training.device.choose_device` ("auto": cuda when available).
+    grad_clip_norm : float, optional
+        Clip the global gradient norm to this value before every step.
+    monitor : str
+        Key of the epoch record that selects the best checkpoint (an ``evaluate_fn`` metric such
+        as ``"val_accuracy"``, or ``"train_loss"`` without validation data).
+    mode : {"max", "min"}
+        Whether a larger or a smaller ``monitor`` value is better.
+    patience : int, optional
+        Stop when ``patience`` epochs passed without improvement (early stopping).
+    checkpoint_dir : path, optional
+        Where ``last.pt`` and ``best.pt`` go; None keeps the best weights in memory only.
+    resume : bool
+        Continue from ``checkpoint_dir/last.pt`` when it exists (else start fresh).
+    seed : int or None
+        :func:`~tsmtl.training.device.seed_everything` at the start of a fresh run (a resumed
+        run restores the saved RNG states instead). Build the model after seeding yourself if
+        its initial weights must be reproducible.
+    progress : bool
+        Show a tqdm progress bar over each epoch's batches.
+    amp_dtype : {"bfloat16"} or torch.dtype, optional
+        Run ``step_fn``/``evaluate_fn`` under ``torch.autocast`` with this dtype (bfloat16 only:
+        float16 would need gradient scaling).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        step_fn: StepFn,
+        batches: BatchProvider,
+        evaluate_fn: EvaluateFn | None = None,
+        *,
+        epochs: int,
+        lr: float = 1e-4,
+        weight_decay: float = 1e-2,
+        optimizer: str | Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer] = "adamw",
+        device: str | torch.device | None = "auto",
+        grad_clip_norm: float | None = None,
+        monitor: str = "val_accuracy",
+        mode: str = "max",
+        patience: int | None = None,
+        checkpoint_dir: str | os.PathLike | None = None,
+        resume: bool = False,
+        seed: int | None = 0,
+        progress: bool = True,
+        amp_dtype: str | torch.dtype | None = None,
+    ) -> None:
+        if mode not in ("max", "min"):
+            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+        if int(epochs) < 0:
+            raise ValueError(f"epochs must be >= 0, got {epochs}")
+        if resume and checkpoint_dir is None:
+            raise ValueError("resume=True needs a checkpoint_dir")
+        if patience is not None and int(patience) < 1:
+            raise ValueError(f"patience must be >= 1, got {patience}")
+        if isinstance(amp_dtype, str):
+            amp_dtype = getattr(torch, amp_dtype)
+        if amp_dtype not in (None, torch.bfloat16):
+            raise ValueError(f"amp_dtype must be None or bfloat16, got {amp_dtype}")
+        self.device = choose_device(str(device) if isinstance(device, torch.device) else device)
+        self.model = model.to(self.device)
+        self.step_fn = step_fn
+        self.batches = batches
+        self.evaluate_fn = evaluate_fn
+        self.epochs = int(epochs)
+        self.grad_clip_norm = grad_clip_norm
+        self.monitor = monitor
+        self.mode = mode
+        self.patience = None if patience is None else int(patience)
+        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
+        self.resume = bool(resume)
+        self.seed = seed
+        self.progress = bool(progress)
+        self.amp_dtype = amp_dtype
+        if callable(optimizer):
+            self.optimizer = optimizer(self.model.parameters())
+        elif optimizer == "adamw":
+            self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=weight_decay)
+        elif optimizer == "adam":
+            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr, weight_decay=weight_decay)
+        else:
+            raise ValueError(f"unknown optimizer {optimizer!r}; use 'adamw', 'adam' or a callable")
+
+    # -- helpers -------------------------------------------------------------------------------
+    @property
+    def last_checkpoint(self) -> Path | None:
+        return None if self.checkpoint_dir is None else self.checkpoint_dir / LAST_CHECKPOINT
+
+    @property
+    def best_checkpoint(self) -> Path | None:
+        return None if self.checkpoint_dir is None else self.checkpoint_dir / BEST_CHECKPOINT
+
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
+
+    def _improved(self, value: float, best: float | None) -> bool:
+        if not math.isfinite(value):
+            return False
+        if best is None:
+            return True
+        return value > best if self.mode == "max" else value < best
+
+    def _train_epoch(self, epoch: int) -> dict[str, float]:
+        self.model.train()
+        epoch_batches = self.batches(epoch)
+        total = len(epoch_batches) if hasattr(epoch_batches, "__len__") else None
+        bar = tqdm(
+            epoch_batches, total=total, desc=f"epoch {epoch + 1}/{self.epochs}", leave=False, disable=not self.progress
+        )
+        loss_sum = torch.zeros((), device=self.device)
+        log_sums: dict[str, Any] = {}
+        n_batches = 0
+        for batch in bar:
+            batch = move_to_device(batch, self.device)
+            self.optimizer.zero_grad(set_to_none=True)
+            with self._autocast():
+                loss, logs = self.step_fn(self.model, batch)
+            loss.backward()
+            if self.grad_clip_norm is not None:
+                nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip_norm)
+            self.optimizer.step()
+            # Sums stay on the device: no host synchronisation per step.
+            loss_sum = loss_sum + loss.detach().float()
+            for key, value in logs.items():
+                value = value.detach().float() if isinstance(value, torch.Tensor) else float(value)
+                log_sums[key] = log_sums.get(key, 0.0) + value
+            n_batches += 1
+        bar.close()
+        if n_batches == 0:
+            raise ValueError(f"batches({epoch}) yielded no batch")
+        record = {"train_loss": _to_float(loss_sum) / n_batches}
+        record.update({f"train_{key}": _to_float(value) / n_batches for key, value in log_sums.items()})
+        if not math.isfinite(record["train_loss"]):
+            raise FloatingPointError(f"epoch {epoch}: the mean training loss is {record['train_loss']}")
+        return record
+
+    def _evaluate(self) -> dict[str, float]:
+        if self.evaluate_fn is None:
+            return {}
+        self.model.eval()
+        with torch.no_grad(), self._autocast():
+            metrics = self.evaluate_fn(self.model)
+        return {key: _to_float(value) for key, value in metrics.items()}
+
+    def _save_last(self, epoch: int, best_metric: float | None, best_epoch: int | None, history: list) -> None:
+        _atomic_save(
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "epoch": epoch,
+                "best_metric": best_metric,
+                "best_epoch": best_epoch,
+                "monitor": self.monitor,
+                "mode": self.mode,
+                "history": history,
+                "rng": _rng_state(),
+            },
+            self.last_checkpoint,
+        )
+
+    # -- the loop ------------------------------------------------------------------------------
+    def fit(self) -> TrainingResult:
+        """Run (or resume) training; return the model with the best weights and the history."""
+        start_epoch = 0
+        best_metric: float | None = None
+        best_epoch: int | None = None
+        best_state: dict[str, torch.Tensor] | None = None
+        history: list[dict[str, float]] = []
+        if self.checkpoint_dir is not None:
+            self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        if self.resume and self.last_checkpoint.exists():
+            state = torch.load(self.last_checkpoint, map_location=self.device, weights_only=True)
+            if (state["monitor"], state["mode"]) != (self.monitor, self.mode):
+                raise ValueError(
+                    f"{self.last_checkpoint}: saved with monitor={state['monitor']!r} mode={state['mode']!r}, "
+                    f"resumed with monitor={self.monitor!r} mode={self.mode!r}"
+                )
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            start_epoch = int(state["epoch"]) + 1
+            best_metric, best_epoch, history = state["best_metric"], state["best_epoch"], list(state["history"])
+            if best_epoch is not None and self.best_checkpoint.exists():
+                best_state = torch.load(self.best_checkpoint, map_location="cpu", weights_only=True)["model"]
+            _set_rng_state(state["rng"])
+            logger.info("resuming from %s after epoch %d", self.last_checkpoint, start_epoch - 1)
+        elif self.seed is not None:
+            seed_everything(self.seed)
+
+        stopped_early = False
+        for epoch in range(start_epoch, self.epochs):
+            # Early stopping looks at the history only, so a resumed run stops where the original would have.
+            if self.patience is not None and best_epoch is not None and (epoch - 1) - best_epoch >= self.patience:
+                stopped_early = True
+                break
+            started = time.perf_counter()
+            record: dict[str, float] = {"epoch": epoch}
+            record.update(self._train_epoch(epoch))
+            record.update(self._evaluate())
+            record["seconds"] = time.perf_counter() - started
+            if self.monitor not in record:
+                raise KeyError(f"monitor {self.monitor!r} is not in the epoch record; available: {sorted(record)}")
+            history.append(record)
+            value = float(record[self.monitor])
+            if self._improved(value, best_metric):
+                best_metric, best_epoch = value, epoch
+                best_state = {key: tensor.detach().cpu().clone() for key, tensor in self.model.state_dict().items()}
+                if self.checkpoint_dir is not None:
+                    _atomic_save({"model": best_state, "epoch": epoch, "metric": value}, self.best_checkpoint)
+            if self.checkpoint_dir is not None:
+                self._save_last(epoch, best_metric, best_epoch, history)
+            logger.info(
+                "epoch %d/%d: %s", epoch + 1, self.epochs, ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")
+            )
+
+        if best_state is not None:
+            self.model.load_state_dict(best_state)
+        return TrainingResult(
+            model=self.model,
+            best_epoch=best_epoch,
+            best_metric=best_metric,
+            history=copy.deepcopy(history),
+            monitor=self.monitor,
+            mode=self.mode,
+            checkpoint_dir=self.checkpoint_dir,
+            last_checkpoint=self.last_checkpoint,
+            best_checkpoint=self.best_checkpoint if best_epoch is not None and self.checkpoint_dir is not None else None,
+            seconds_per_epoch=[float(record["seconds"]) for record in history],
+            stopped_early=stopped_early,
+        )
+
+
+# -- the ResNet2D paper's classification conveniences --------------------------------------------
+def classification_step(model: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Cross-entropy step for one task's batch (Sec. III-C).
+
+    Parameters
+    ----------
+    model : MultiTaskClassifier-like, called as ``model(x, task, lengths=lengths)``
+    batch : ``(task, x (b, C, T), lengths (b,), y (b,))``, e.g. a ``ClassificationBatch``
+
+    Returns
+    -------
+    loss : 0-d tensor
+    logs : ``{"accuracy": batch accuracy}`` (a 0-d tensor; the trainer averages it over the epoch)
+    """
+    task, x, lengths, y = batch
+    logits = model(x, task, lengths=lengths)
+    loss = F.cross_entropy(logits.float(), y)
+    batch_accuracy = (logits.detach().argmax(dim=-1) == y).float().mean()
+    return loss, {"accuracy": batch_accuracy}
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    try:
+        return next(model.parameters()).device
+    except StopIteration:
+        return torch.device("cpu")
+
+
+@torch.no_grad()
+def predict_classifier(
+    model: nn.Module,
+    tensors: SeriesTensors,
+    task: str,
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+) -> np.ndarray:
+    """Predicted class index of every series of ``tensors`` for ``task``, shape (N,), int64.
+
+    Runs in eval mode (the previous mode is restored). Series are processed in order of length
+    so each batch is cut to little padding; the models mask padding, so order does not change
+    the predictions.
+    """
+    device = _model_device(model) if device is None else torch.device(device)
+    was_training = model.training
+    model.eval()
+    order = np.argsort(tensors.lengths.numpy(), kind="stable")
+    predictions = np.empty(len(tensors), dtype=np.int64)
+    try:
+        for start in range(0, len(order), batch_size):
+            index = order[start : start + batch_size]
+            x, lengths, _ = tensors.batch(index)
+            logits = model(x.to(device), task, lengths=lengths.to(device))
+            predictions[index] = logits.argmax(dim=-1).cpu().numpy()
+    finally:
+        model.train(was_training)
+    return predictions
+
+
+def evaluate_classifier(
+    model: nn.Module,
+    datasets_by_task: Mapping[str, SeriesTensors],
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+    prefix: str = "val_",
+) -> dict[str, float]:
+    """Accuracy of every task and their mean.
+
+    Returns
+    -------
+    dict
+        ``{prefix + "accuracy/" + task: accuracy}`` for every task and
+        ``{prefix + "accuracy": mean over tasks}`` (unweighted: every task counts once).
+    """
+    pairs = {}
+    for task, tensors in datasets_by_task.items():
+        if tensors.y is None:
+            raise ValueError(f"task {task!r}: evaluation needs labels")
+        pairs[task] = (tensors.y.numpy(), predict_classifier(model, tensors, task, batch_size, device))
+    scores = per_task_accuracy(pairs)
+    metrics = {f"{prefix}accuracy/{task}": value for task, value in scores.items()}
+    metrics[f"{prefix}accuracy"] = float(np.mean(list(scores.values()))) if scores else float("nan")
+    return metrics
+
+
+__all__ = [
+    "Trainer",
+    "TrainingResult",
+    "classification_step",
+    "evaluate_classifier",
+    "move_to_device",
+    "predict_classifier",
+]
