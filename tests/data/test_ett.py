@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ ROWS = {"ETTh1": 17_420, "ETTh2": 17_420, "ETTm1": 69_680, "ETTm2": 69_680}
 LAST = {"ETTh": "2018-06-26 19:00:00", "ETTm": "2018-06-26 19:45:00"}  # SOURCES.md section 2
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(root: str, name: str) -> pd.DataFrame:
     return load_ett(name, root=root)
 

@@ -15,8 +15,8 @@ from tsmtl.data.physionet import (
     PHYSIONET_COLUMNS,
     load_physionet,
     read_psv,
-    to_trep_sepsis,
 )
+from tsmtl.data.preprocessing import physionet_last_hours
 
 HEADER = "|".join(PHYSIONET_COLUMNS)
 
@@ -73,7 +73,7 @@ def test_training_set_a_layout(setA):
 
 @pytest.mark.real_data
 def test_trep_preprocessing_on_real_data(setA):
-    data = to_trep_sepsis(setA)
+    data = physionet_last_hours(setA, hours=45, features=PAPER_FEATURES)
     assert data.X.shape == (20_336, 10, 45)
     assert data.lengths.min() == 8 and data.lengths.max() == 45
     assert int(data.y.sum()) == 1_790  # every septic patient's positive hours are in its last 45
@@ -209,7 +209,7 @@ def test_trep_preprocessing_hand_computed():
         rows.append({"patient_id": "b", "HR": hr, "ICULOS": hour, "SepsisLabel": float(hour >= 4)})
     frame = pd.DataFrame(rows).reindex(columns=["patient_id", *PHYSIONET_COLUMNS])
     frame["Age"] = 50.0
-    data = to_trep_sepsis(frame, features=("HR", "ICULOS"), n_hours=4)
+    data = physionet_last_hours(frame, hours=4, features=("HR", "ICULOS"))
     assert data.X.shape == (2, 2, 4)
     np.testing.assert_array_equal(data.lengths, [3, 4])
     np.testing.assert_array_equal(data.X[0, 0], [np.nan, 70, 70, np.nan])  # no fill from b, padding after

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,7 @@ EXPECTED = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(root: str, name: str):
     """Each real dataset is read once per test session (the FetalECG files are 16 MB)."""
     return load_ucr_dataset(name, root=root)

@@ -7,7 +7,7 @@ Computing in Cardiology Challenge 2019", Crit Care Med 48(2):210-217 (2020),
 doi:10.13026/v64v-d857.
 
 T-Rep (Fraikin et al., ICLR 2024, appendix "Sepsis" of the anomaly-detection section) uses it
-as follows, implemented by :func:`to_trep_sepsis`: forward-fill every missing value per
+as follows, implemented by :func:`tsmtl.data.preprocessing.physionet_last_hours`: forward-fill every missing value per
 patient, keep the last 45 hours of each stay, and keep ten features (:data:`PAPER_FEATURES`),
 giving ``X`` of shape ``(n_patients, 45, 10)`` in the paper's notation.
 """
@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from tsmtl.data.errors import DataFormatError, DataNotFoundError
-from tsmtl.data.types import TimeSeriesData
 
 PHYSIONET_COLUMNS: tuple[str, ...] = (
     # vital signs (8)
@@ -281,81 +280,3 @@ def load_physionet(source: str | os.PathLike, max_patients: int | None = None) -
     values = _parse_bodies(bodies, wheres)
     values.insert(0, "patient_id", pd.Series(np.repeat(np.array(patient_ids, dtype=object), counts), dtype=str))
     return values
-
-
-# --------------------------------------------------------------------------- T-Rep preprocessing
-def to_trep_sepsis(
-    frame: pd.DataFrame,
-    features: tuple[str, ...] | list[str] = PAPER_FEATURES,
-    n_hours: int = PAPER_N_HOURS,
-) -> TimeSeriesData:
-    """T-Rep's Sepsis preprocessing: forward-fill per patient, last ``n_hours`` hours, ten features.
-
-    Follows T-Rep's appendix on anomaly detection ("Sepsis"): "The Sepsis dataset is firstly
-    pre-processed by forward-filling all missing values [...]. The length of time-series is
-    then standardised to 45 [...], corresponding to the last 45 hours of each patient in the
-    ICU. We then subselect ten features".
-
-    Choices the paper leaves open, made here:
-
-    * forward-filling never crosses patients; values before a feature's first measurement
-      stay ``NaN`` (nothing to carry forward);
-    * a stay shorter than ``n_hours`` (training set A: 8 h minimum) is kept whole and
-      NaN-padded at the end (the project-wide convention: ``lengths[i]`` is the stay length),
-      never resampled.
-
-    Parameters
-    ----------
-    frame : pd.DataFrame
-        Output of :func:`load_physionet` (``patient_id`` + the 41 columns).
-    features : sequence of str
-        Columns to keep, in this channel order (default :data:`PAPER_FEATURES`).
-    n_hours : int
-        Window length (the paper: 45).
-
-    Returns
-    -------
-    TimeSeriesData
-        ``X`` float64 of shape ``(n_patients, n_features, n_hours)`` (aeon layout: the
-        paper's ``N x 45 x 10`` transposed); ``y`` int64 ``(n_patients,)``: 1 when any hour in
-        the kept window has ``SepsisLabel == 1``; ``lengths`` the kept hours;
-        ``meta["sepsis_label"]`` float64 ``(n_patients, n_hours)`` the hourly labels
-        (NaN-padded), ``meta["patient_id"]`` the ids in case order, ``meta["features"]``.
-    """
-    missing = [c for c in ("patient_id", *features, "SepsisLabel") if c not in frame.columns]
-    if missing:
-        raise ValueError(f"frame lacks columns {missing}; pass the output of load_physionet")
-    if n_hours < 1:
-        raise ValueError(f"n_hours must be >= 1, got {n_hours}")
-    columns = [*features, "SepsisLabel"]
-    filled = frame[columns].groupby(frame["patient_id"], sort=False).ffill()
-    filled["patient_id"] = frame["patient_id"].to_numpy()
-    window = filled.groupby("patient_id", sort=True).tail(n_hours)
-
-    patient_ids = pd.unique(window["patient_id"])
-    case = pd.Categorical(window["patient_id"], categories=sorted(patient_ids)).codes.astype(np.int64)
-    order = np.argsort(case, kind="stable")
-    case = case[order]
-    lengths = np.bincount(case, minlength=len(patient_ids)).astype(np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    hour = np.arange(len(case)) - starts[case]
-
-    values = window[list(features)].to_numpy(dtype=np.float64)[order]
-    labels = window["SepsisLabel"].to_numpy(dtype=np.float64)[order]
-    X = np.full((len(patient_ids), len(features), n_hours), np.nan)
-    X[case, :, hour] = values
-    hourly = np.full((len(patient_ids), n_hours), np.nan)
-    hourly[case, hour] = labels
-    y = (np.nan_to_num(hourly, nan=0.0) == 1).any(axis=1).astype(np.int64)
-    return TimeSeriesData(
-        X=X,
-        y=y,
-        lengths=lengths,
-        name="PhysioNet2019Sepsis",
-        meta={
-            "sepsis_label": hourly,
-            "patient_id": np.array(sorted(patient_ids), dtype=object),
-            "features": list(features),
-            "preprocessing": f"T-Rep: forward-fill per patient, last {n_hours} hours",
-        },
-    )

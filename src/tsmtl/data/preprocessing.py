@@ -459,8 +459,7 @@ def physionet_last_hours(
     ``datasets/preprocess_sepsis.py`` pads them at the *front* (with zeros), keeping the last
     hour last. Here:
 
-    * ``align="start"`` (default; the project convention, and what ``tsmtl.data.physionet.
-      to_trep_sepsis`` does): the kept hours start at index 0 and are NaN-padded at the end;
+    * ``align="start"`` (default; the project convention): the kept hours start at index 0 and are NaN-padded at the end;
       ``lengths`` = rows kept.
     * ``align="end"`` (T-Rep's code): NaN-padded at the front, the last hour at index
       ``hours - 1``; ``lengths = hours`` for every patient (the front NaN are gaps by the

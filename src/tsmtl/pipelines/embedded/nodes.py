@@ -23,7 +23,8 @@ def prepare_anomaly_windows(frame: pd.DataFrame, options: dict[str, Any]) -> dic
     values = frame["value"].to_numpy(dtype=np.float64)
     differenced, d = adf_difference(values, alpha=float(options.get("alpha", 0.05)), max_d=int(options.get("max_d", 2)))
     labels = frame["is_anomaly"].to_numpy()[len(values) - len(differenced) :]
-    window, stride = int(options["window"]), int(options.get("stride", window))
+    window = int(options["window"])
+    stride = int(options.get("stride", window))
     windows = sliding_windows(differenced, window, stride)
     window_labels = sliding_windows(labels.astype(np.int64), window, stride).max(axis=-1)
     log.info("anomaly series: d=%d, %d windows of %d, %d anomalous", d, len(windows), window, int(window_labels.sum()))

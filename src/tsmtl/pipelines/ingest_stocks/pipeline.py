@@ -1,6 +1,10 @@
 from kedro.pipeline import Node, Pipeline
 
-from tsmtl.pipelines.common import prepare_forecast_classify, report_forecast_classify, split_task_group
+from tsmtl.pipelines.common import (
+    prepare_forecast_classify,
+    report_forecast_classify,
+    split_task_group,
+)
 
 from .nodes import build_earnings_moves
 
