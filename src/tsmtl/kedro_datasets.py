@@ -199,3 +199,56 @@ class EmbeddedAnomalyDataset(AbstractDataset):
 
     def _describe(self) -> dict[str, Any]:
         return {"name": self._name}
+
+
+class KaggleCredentialsDataset(AbstractDataset):
+    """Kaggle API credentials for the ``download_stocks`` pipeline (read-only; never printed).
+
+    Nodes never see ``credentials.yml``; Kedro passes a catalog entry's ``credentials:`` to its
+    dataset, so this dataset hands them to the node. Kedro resolves ``credentials:`` when it
+    builds the catalog, for every run, so the committed entry names none (a missing ``kaggle``
+    key would break every pipeline); ``load`` then falls back to ``$KAGGLE_USERNAME`` /
+    ``$KAGGLE_KEY``. To use ``conf/local/credentials.yml`` instead, override the entry in
+    ``conf/local/catalog.yml`` (both files are git-ignored)::
+
+        # conf/local/credentials.yml
+        kaggle:
+          username: <your Kaggle user name>
+          key: <the key from kaggle.json>
+
+        # conf/local/catalog.yml
+        kaggle_credentials:
+          type: tsmtl.kedro_datasets.KaggleCredentialsDataset
+          credentials: kaggle
+
+    ``load()`` returns ``{"username": str, "key": str}`` or raises
+    :class:`tsmtl.data.download.MissingCredentialsError` saying where to put them.
+    """
+
+    def __init__(self, credentials: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None):
+        self._credentials = dict(credentials or {})
+        self.metadata = metadata
+
+    def load(self) -> dict[str, str]:
+        import os
+
+        from tsmtl.data.download import MissingCredentialsError
+
+        username = self._credentials.get("username") or os.environ.get("KAGGLE_USERNAME")
+        key = self._credentials.get("key") or os.environ.get("KAGGLE_KEY")
+        if not username or not key:
+            raise MissingCredentialsError(
+                "Kaggle needs an API key (https://www.kaggle.com/settings -> API -> 'Create New "
+                "Token'). Either set the environment variables KAGGLE_USERNAME and KAGGLE_KEY, or "
+                "put\n  kaggle:\n    username: <user>\n    key: <key>\nin conf/local/credentials.yml "
+                "and add to conf/local/catalog.yml\n  kaggle_credentials:\n    type: "
+                "tsmtl.kedro_datasets.KaggleCredentialsDataset\n    credentials: kaggle"
+            )
+        return {"username": str(username), "key": str(key)}
+
+    def save(self, data: Any) -> None:
+        raise DatasetError("KaggleCredentialsDataset is read-only")
+
+    def _describe(self) -> dict[str, Any]:
+        # Never the key itself: only whether the catalog gave one.
+        return {"username": self._credentials.get("username"), "key": "***" if self._credentials.get("key") else None}
