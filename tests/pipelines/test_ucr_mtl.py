@@ -1,0 +1,78 @@
+"""A tiny end-to-end ``ucr_mtl`` run on a MemoryDataset catalog: all five methods, two groups."""
+
+from __future__ import annotations
+
+import numpy as np
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from matplotlib.figure import Figure
+
+from tsmtl.data.preprocessing import stratified_split
+from tsmtl.data.types import TimeSeriesData
+from tsmtl.pipelines.ucr_mtl import create_pipeline
+from tsmtl.pipelines.ucr_mtl.nodes import METHOD_NAMES
+
+
+def _task(name, n_per_class, length, seed, gap=False, short=False):
+    rng = np.random.default_rng(seed)
+    y = np.repeat([1, 2], n_per_class)
+    X = rng.normal(size=(len(y), 1, length)).cumsum(axis=-1) + y[:, None, None]
+    lengths = np.full(len(y), length)
+    if short:  # unequal lengths inside the task, NaN padding after them
+        lengths[::3] = length - 4
+        for i in np.where(lengths < length)[0]:
+            X[i, :, lengths[i]:] = np.nan
+    if gap:
+        X[:, :, 2:4] = np.nan
+    return stratified_split(TimeSeriesData(X=X, y=y, lengths=lengths, name=name), seed=seed)
+
+
+def test_ucr_mtl_end_to_end(tmp_path):
+    splits = {
+        "CricketX": _task("CricketX", 10, 24, 0),
+        "CricketY": _task("CricketY", 10, 24, 1, short=True),
+        "DodgerLoopDay": _task("DodgerLoopDay", 10, 16, 2, gap=True),
+    }
+    groups = {"Cricket": ["CricketX", "CricketY", "CricketZ"], "DodgerLoop": ["DodgerLoopDay"]}
+    options = {
+        "profile": "test",
+        "groups": None,
+        "methods": list(METHOD_NAMES),
+        "seed": 0,
+        "feeding": {"znormalise": True, "gaps": "interpolate", "length": "native", "resample_length": None},
+        "training": {"epochs": 1, "batch_size": 8, "lr": 1e-2, "progress": False},
+        "resnet1d": {"widths": [4, 8, 8]},
+        "resnet2d": {"n_templates": 2, "template_length": 8, "width": 4, "n_blocks": 3},
+        "one_nn_dtw": {"window": None, "n_jobs": 1},
+        "tsne": {"group": "SemgHand"},
+        "checkpoint_dir": str(tmp_path / "models"),
+        "resume": True,
+    }
+    pipeline = create_pipeline()
+    catalog = DataCatalog(
+        datasets={
+            "ucr_task_splits": MemoryDataset(splits),
+            "params:ucr.groups": MemoryDataset(groups),
+            "params:ucr_mtl": MemoryDataset(options),
+            "params:ucr_mtl.feeding": MemoryDataset(options["feeding"]),
+            "params:device": MemoryDataset("cpu"),
+        }
+    )
+    SequentialRunner().run(pipeline, catalog)
+
+    results = catalog["ucr_mtl_results"].load()
+    assert len(results) == 3 * 5  # three present tasks, five methods
+    assert set(results["method"]) == set(METHOD_NAMES.values())
+    assert results["accuracy"].between(0, 1).all()
+    table = catalog["ucr_mtl_accuracy_report"].load()
+    assert (table["feeding"] == "znormalise=True, gaps=interpolate, length=native").all()
+    assert set(table["task"]) == {"CricketX", "CricketY", "DodgerLoopDay"}
+    ranks = table[[f"{m} rank" for m in METHOD_NAMES.values()]].to_numpy()
+    np.testing.assert_allclose(ranks.sum(axis=1), 15.0)  # 1+2+3+4+5 on every task
+    assert table.loc[table["task"] == "CricketX", "ResNet2D w/ MTL (paper)"].item() == 0.95
+    markdown = catalog["ucr_mtl_accuracy_markdown"].load()
+    assert "feeding: znormalise=True" in markdown and "**Average rank**" in markdown
+    assert isinstance(catalog["ucr_mtl_tsne_plot"].load(), Figure)
+    # checkpoints: one folder per single-task model and per MTL group
+    models = tmp_path / "models"
+    assert (models / "resnet2d_mtl" / "Cricket").is_dir() and (models / "resnet1d" / "DodgerLoopDay").is_dir()

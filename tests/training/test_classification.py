@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from tsmtl.data.preprocessing import stratified_split
+from tsmtl.data.types import TimeSeriesData
+from tsmtl.training.classification import (
+    ClassifierTrainingConfig,
+    build_trunk,
+    fit_classifier,
+    run_fingerprint,
+)
+
+TINY = {
+    "resnet1d": {"widths": [4, 8, 8]},
+    "resnet2d": {"n_templates": 2, "template_length": 8, "width": 4, "n_blocks": 3},
+}
+
+
+def _task(name, n_per_class, length, seed):
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1], n_per_class)
+    X = rng.normal(size=(len(y), 1, length)) + y[:, None, None] * 2.0
+    data = TimeSeriesData(X=X, y=y, lengths=np.full(len(y), length), name=name)
+    return stratified_split(data, seed=seed)
+
+
+@pytest.mark.parametrize("architecture", ["resnet1d", "resnet2d"])
+def test_fit_classifier_multitask_unequal_lengths_scores_and_checkpoints(tmp_path, architecture):
+    tasks = {"a": _task("a", 10, 12, 0), "b": _task("b", 5, 20, 1)}
+    config = ClassifierTrainingConfig(epochs=2, batch_size=4, lr=1e-2, progress=False)
+    fit = fit_classifier(tasks, architecture, TINY[architecture], config, device="cpu", seed=0, checkpoint_dir=tmp_path)
+    assert set(fit.test_accuracy) == {"a", "b"}
+    assert all(0.0 <= v <= 1.0 for v in fit.test_accuracy.values())
+    assert 0 <= fit.best_epoch <= 2
+    assert (fit.checkpoint_dir / "best.pt").exists() and (fit.checkpoint_dir / "last.pt").exists()
+    assert fit.checkpoint_dir.parent == tmp_path
+    # a finished run resumed from its checkpoint gives the same scores without training again
+    stamp = (fit.checkpoint_dir / "last.pt").stat().st_mtime_ns
+    again = fit_classifier(tasks, architecture, TINY[architecture], config, device="cpu", seed=0, checkpoint_dir=tmp_path)
+    assert again.test_accuracy == fit.test_accuracy
+    assert (fit.checkpoint_dir / "last.pt").stat().st_mtime_ns == stamp
+
+
+def test_fingerprint_changes_with_settings_and_data():
+    tasks = {"a": _task("a", 10, 12, 0)}
+    base = run_fingerprint(tasks, "resnet1d", TINY["resnet1d"], ClassifierTrainingConfig(epochs=2), 0)
+    assert base == run_fingerprint(tasks, "resnet1d", TINY["resnet1d"], ClassifierTrainingConfig(epochs=2), 0)
+    assert base != run_fingerprint(tasks, "resnet1d", TINY["resnet1d"], ClassifierTrainingConfig(epochs=3), 0)
+    assert base != run_fingerprint({"a": _task("a", 11, 12, 0)}, "resnet1d", TINY["resnet1d"], ClassifierTrainingConfig(epochs=2), 0)
+
+
+def test_bad_architecture_and_mixed_channels_raise():
+    with pytest.raises(ValueError, match="unknown architecture"):
+        build_trunk("transformer", 1)
+    one = _task("a", 10, 12, 0)
+    two = {k: TimeSeriesData(X=np.repeat(v.X, 2, axis=1), y=v.y, lengths=v.lengths, name="b") for k, v in one.items()}
+    with pytest.raises(ValueError, match="same number of channels"):
+        fit_classifier({"a": one, "b": two}, "resnet1d", TINY["resnet1d"], ClassifierTrainingConfig(epochs=1), device="cpu")
