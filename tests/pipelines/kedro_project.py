@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -24,10 +25,15 @@ def make_project_copy(tmp_path: Path) -> Path:
 
 
 def run_pipeline(project: Path, pipeline_name: str | None = None, env: str = "test", **run_kwargs):
-    """``kedro run --pipeline <pipeline_name> --env <env>`` inside ``project``."""
-    bootstrap_project(project)
-    with KedroSession.create(project_path=project, env=env) as session:
-        return session.run(pipeline_name=pipeline_name, **run_kwargs)
+    """``kedro run --pipeline <pipeline_name> --env <env>`` from inside ``project`` (as the CLI runs)."""
+    previous = os.getcwd()
+    os.chdir(project)
+    try:
+        bootstrap_project(project)
+        with KedroSession.create(project_path=project, env=env) as session:
+            return session.run(pipeline_name=pipeline_name, **run_kwargs)
+    finally:
+        os.chdir(previous)
 
 
 def latest_version(path: Path) -> Path:

@@ -73,3 +73,9 @@ def test_default_pipeline_runs_on_embedded_data(tmp_path, monkeypatch):
     assert sum(p.n_cases for p in gunpoint.values()) == 200  # 50 train + 150 test merged
     windows = pickle.loads(latest_version(project / "data/05_model_input/embedded_anomaly_windows.pkl").read_bytes())
     assert windows["windows"].shape[1] == 64 and windows["labels"].max() == 1
+    # the quick MTL demo: five methods on the three embedded tasks, ranks and the markdown table
+    table = pd.read_csv(latest_version(project / "data/08_reporting/embedded_mtl.ucr_mtl_accuracy_report.csv"))
+    assert set(table["task"]) == {"GunPoint", "ArrowHead", "ItalyPowerDemand"}
+    assert {"1NN-DTW rank", "ResNet2D w/ MTL rank"} <= set(table.columns)
+    assert (project / "data/06_models/embedded_mtl/resnet2d_mtl/Embedded").is_dir()
+    assert (project / "data/08_reporting/embedded_mtl.ucr_mtl_tsne.png").is_dir()
