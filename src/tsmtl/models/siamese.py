@@ -75,6 +75,19 @@ class SiameseResNet2D(nn.Module):
         lengths_b: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Predicted distance of each pair: ``a`` (B, n), ``b`` (B, m) -> (B,)."""
-        distances = pairwise_distance_matrix(a, b)  # (B, 1, n, m)
-        features = self.resnet(distances, lengths=lengths_a, col_lengths=lengths_b)
-        return self.head(features).squeeze(-1)
+        return self.from_distance_matrix(pairwise_distance_matrix(a, b), lengths_a, lengths_b)
+
+    def from_distance_matrix(
+        self,
+        distances: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        col_lengths: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Predicted distance from a (possibly perturbed) distance matrix ``(B, 1, n, m)`` -> ``(B,)``.
+
+        Used for the pixel-perturbation importance maps (Fig. 4), whose inputs are
+        not the distance matrix of any pair.
+        """
+        if distances.dim() != 4 or distances.shape[1] != 1:
+            raise ValueError(f"distances must be (B, 1, n, m), got {tuple(distances.shape)}")
+        return self.head(self.resnet(distances, lengths=lengths, col_lengths=col_lengths)).squeeze(-1)

@@ -27,7 +27,7 @@ from tsmtl.models.multitask import MultiTaskClassifier
 from tsmtl.models.resnet1d import ResNet1D
 from tsmtl.models.resnet2d import TemplateResNet2D
 from tsmtl.training.device import choose_device, seed_everything
-from tsmtl.training.loop import Trainer, classification_step, evaluate_classifier
+from tsmtl.training.loop import Trainer, classification_step, evaluate_classifier, model_device
 from tsmtl.training.tensors import ScheduledBatches, SeriesTensors, to_tensors
 
 ARCHITECTURES = ("resnet1d", "resnet2d")
@@ -190,7 +190,7 @@ def fit_classifier(
 def extract_features(model: MultiTaskClassifier, data: TimeSeriesData, batch_size: int = 128) -> np.ndarray:
     """Shared-trunk features of every case of ``data``: (n_cases, feature_dim), float32."""
     tensors = to_tensors(data)
-    device = next(model.parameters()).device
+    device = model_device(model)
     was_training = model.training
     model.eval()
     out = []

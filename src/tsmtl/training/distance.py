@@ -49,7 +49,7 @@ from tsmtl.evaluation.metrics import mae, mse
 from tsmtl.models.resnet2d import pairwise_distance_matrix
 from tsmtl.models.siamese import SiameseResNet1D, SiameseResNet2D
 from tsmtl.training.device import seed_everything
-from tsmtl.training.loop import Trainer, TrainingResult
+from tsmtl.training.loop import Trainer, TrainingResult, model_device
 
 logger = logging.getLogger(__name__)
 
@@ -223,13 +223,6 @@ def regression_step(model: nn.Module, batch: PairBatch) -> tuple[torch.Tensor, d
     return loss, {"mae": (prediction.detach() - target).abs().mean()}
 
 
-def _model_device(model: nn.Module) -> torch.device:
-    try:
-        return next(model.parameters()).device
-    except StopIteration:
-        return torch.device("cpu")
-
-
 @torch.no_grad()
 def predict_distances(model: nn.Module, pairs: np.ndarray, batch_size: int = 512, scale: float = 1.0) -> np.ndarray:
     """Predicted distance of every pair, in eval mode (the previous mode is restored).
@@ -247,7 +240,7 @@ def predict_distances(model: nn.Module, pairs: np.ndarray, batch_size: int = 512
     np.ndarray, float64, shape (n_pairs,)
     """
     a, b = _pair_tensors(pairs)
-    device = _model_device(model)
+    device = model_device(model)
     was_training = model.training
     model.eval()
     out = np.empty(len(a), dtype=np.float64)
@@ -423,15 +416,12 @@ def fit_distance_model(
 def siamese2d_from_distance_matrix(model: SiameseResNet2D, distances: torch.Tensor) -> torch.Tensor:
     """Run a :class:`SiameseResNet2D` on precomputed distance matrices ``(B, 1, n, m)`` -> ``(B,)``.
 
-    The same computation as ``model(a, b)`` after its ``pairwise_distance_matrix(a, b)`` step
-    (trunk, then the linear head), for inputs that are not distance matrices of any pair --
-    the perturbed matrices of :func:`pixel_perturbation_importance`.
+    :meth:`SiameseResNet2D.from_distance_matrix` with a type check, for the perturbed
+    matrices of :func:`pixel_perturbation_importance`.
     """
     if not isinstance(model, SiameseResNet2D):
         raise TypeError(f"expected a SiameseResNet2D, got {type(model).__name__}")
-    if distances.dim() != 4 or distances.shape[1] != 1:
-        raise ValueError(f"distances must be (B, 1, n, m), got {tuple(distances.shape)}")
-    return model.head(model.resnet(distances)).squeeze(-1)
+    return model.from_distance_matrix(distances)
 
 
 @torch.no_grad()
@@ -470,7 +460,7 @@ def pixel_perturbation_importance(
     """
     if patch < 1:
         raise ValueError(f"patch must be >= 1, got {patch}")
-    device = _model_device(model)
+    device = model_device(model)
     a = torch.as_tensor(np.asarray(a, dtype=np.float32)).reshape(1, -1).to(device)
     b = torch.as_tensor(np.asarray(b, dtype=np.float32)).reshape(1, -1).to(device)
     distances = pairwise_distance_matrix(a, b)  # (1, 1, n, m)

@@ -426,7 +426,8 @@ def classification_step(model: nn.Module, batch: Any) -> tuple[torch.Tensor, dic
     return loss, {"accuracy": batch_accuracy}
 
 
-def _model_device(model: nn.Module) -> torch.device:
+def model_device(model: nn.Module) -> torch.device:
+    """The device of ``model``'s parameters (cpu for a model without parameters)."""
     try:
         return next(model.parameters()).device
     except StopIteration:
@@ -447,7 +448,7 @@ def predict_classifier(
     so each batch is cut to little padding; the models mask padding, so order does not change
     the predictions.
     """
-    device = _model_device(model) if device is None else torch.device(device)
+    device = model_device(model) if device is None else torch.device(device)
     was_training = model.training
     model.eval()
     order = np.argsort(tensors.lengths.numpy(), kind="stable")
@@ -494,6 +495,7 @@ __all__ = [
     "TrainingResult",
     "classification_step",
     "evaluate_classifier",
+    "model_device",
     "move_to_device",
     "predict_classifier",
 ]
