@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsmtl.data.preprocessing import observed_future_split, smote_oversample
+from tsmtl.data.preprocessing import observed_future_split, random_missing, smote_oversample
 from tsmtl.data.tasks import describe_splits, split_tasks
 from tsmtl.data.types import TimeSeriesData
 
@@ -98,3 +98,25 @@ def report_forecast_classify(prepared: Mapping[str, Mapping[str, Mapping[str, An
                 }
             )
     return pd.DataFrame(rows)
+
+
+def make_missing_variants(
+    splits: Mapping[str, Mapping[str, TimeSeriesData]], options: dict[str, Any]
+) -> dict[str, dict[str, TimeSeriesData]]:
+    """T-Rep's robustness-to-missing-data inputs (Sec. 4.4): every task at every missing rate.
+
+    ``options``: ``datasets`` (tasks to degrade; default all), ``rates`` (fractions in
+    [0, 1)), ``unit`` (``"timestep"`` as T-Rep, or ``"value"``), ``seed``. Every split of
+    a task is degraded (T-Rep drops data in train and test alike). Returns
+    ``{"<task>@<rate>": {split: TimeSeriesData}}``.
+    """
+    names = options.get("datasets") or list(splits)
+    seed = int(options.get("seed", 0))
+    out: dict[str, dict[str, TimeSeriesData]] = {}
+    for task in names:
+        for rate in options.get("rates", []):
+            out[f"{task}@{float(rate):g}"] = {
+                split: random_missing(data, float(rate), seed=seed, unit=options.get("unit", "timestep"))
+                for split, data in splits[task].items()
+            }
+    return out

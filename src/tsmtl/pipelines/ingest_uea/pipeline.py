@@ -1,6 +1,6 @@
 from kedro.pipeline import Node, Pipeline
 
-from tsmtl.pipelines.common import report_splits, select_tasks, split_task_group
+from tsmtl.pipelines.common import make_missing_variants, report_splits, select_tasks, split_task_group
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -9,5 +9,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(select_tasks, ["uea_archive", "params:uea.datasets"], ["uea_raw_tasks", "uea_availability"], name="select_uea_datasets"),
             Node(split_task_group, ["uea_raw_tasks", "params:uea.split"], "uea_task_splits", name="split_uea_datasets"),
             Node(report_splits, "uea_task_splits", "uea_task_report", name="report_uea_splits"),
+            Node(make_missing_variants, ["uea_task_splits", "params:uea.missing"], "uea_missing_splits", name="make_missing_variants"),
+            Node(report_splits, "uea_missing_splits", "uea_missing_report", name="report_missing_variants"),
         ]
     )
