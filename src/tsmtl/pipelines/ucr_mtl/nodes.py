@@ -237,9 +237,10 @@ def plot_tsne_features(resnet1d_features: dict[str, Any], resnet2d_features: dic
             embedded = TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca").fit_transform(feats)
             ax = axes[row, col]
             labels = np.asarray(item["labels"])
-            for label in np.unique(labels):
+            colours = plt.get_cmap("tab20" if len(np.unique(labels)) > 10 else "tab10")
+            for index, label in enumerate(np.unique(labels)):
                 sel = labels == label
-                ax.scatter(embedded[sel, 0], embedded[sel, 1], s=8, label=str(label))
+                ax.scatter(embedded[sel, 0], embedded[sel, 1], s=8, label=str(label), color=colours(index % colours.N))
             ax.set_title(f"{model['method']}: {task}", fontsize=9)
             ax.set_xticks([])
             ax.set_yticks([])
