@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import tarfile
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.data.archives import make_tar
 from tsmtl.data.errors import DataFormatError, DataNotFoundError
 from tsmtl.data.physionet import (
     PAPER_FEATURES,
@@ -27,15 +27,6 @@ def psv_text(rows: list[dict[str, float]], header: str = HEADER) -> str:
     for row in rows:
         lines.append("|".join("NaN" if c not in row else f"{row[c]:g}" for c in PHYSIONET_COLUMNS))
     return "\n".join(lines) + "\n"
-
-
-def make_tar(path, members: dict[str, str]) -> None:
-    with tarfile.open(path, "w:gz") as archive:
-        for name, text in members.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
 
 
 # ----------------------------------------------------------------------------- real archive

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
-import tarfile
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.data.archives import make_tar
 from tsmtl.data.errors import DataFormatError, DataNotFoundError
 from tsmtl.data.stocks import (
     PRICE_COLUMNS,
@@ -29,15 +27,6 @@ def write(tmp_path, name: str, text: str, encoding: str = "utf-8"):
     path = tmp_path / name
     path.write_text(text, encoding=encoding)
     return path
-
-
-def make_tar(path, members: dict[str, str]) -> None:
-    with tarfile.open(path, "w:gz") as archive:
-        for name, text in members.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
 
 
 # ----------------------------------------------------------------------------- real files
