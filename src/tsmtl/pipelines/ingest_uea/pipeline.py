@@ -1,6 +1,11 @@
 from kedro.pipeline import Node, Pipeline
 
-from tsmtl.pipelines.common import make_missing_variants, report_splits, select_tasks, split_task_group
+from tsmtl.pipelines.common import (
+    make_missing_variants,
+    report_splits,
+    select_tasks,
+    split_task_group,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
