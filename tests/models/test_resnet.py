@@ -116,6 +116,18 @@ def test_resnet1d_masked_pooling_ignores_padding():
         assert not torch.allclose(model(changed[:2]), model(x[:2]))
 
 
+def test_resnet1d_training_statistics_ignore_padding():
+    """In training mode too, a padded series gives the features of the series cut to its length."""
+    model = ResNet1D(**TINY_1D).train()
+    x = torch.randn(1, 1, 30)
+    with torch.no_grad():
+        padded = model(x, torch.tensor([13]))
+        cut = model(x[:, :, :13])
+        torch.testing.assert_close(padded, cut)
+        # a batch of one padded series with the padding counted would differ
+        assert not torch.allclose(model(x), cut)
+
+
 # -- ResNet2D ---------------------------------------------------------------------------------------
 def test_stride2_conv_keeps_size_one_and_resnet2d_survives_tiny_inputs():
     conv = nn.Conv2d(1, 1, 3, stride=2, padding=1)
@@ -167,6 +179,21 @@ def test_template_resnet2d_shapes_templates_and_padding():
         torch.testing.assert_close(model(changed, lengths), reference)
     multichannel = TemplateResNet2D(in_channels=3, **TINY_2D)
     assert multichannel(torch.randn(2, 3, 8)).shape == (2, 4)
+
+
+@pytest.mark.parametrize("trunk_kind", ["resnet2d", "template_resnet2d"])
+def test_resnet2d_training_statistics_ignore_padding(trunk_kind):
+    if trunk_kind == "resnet2d":
+        # two blocks: the cut series' map stays above one cell (torch's own BN rejects 1x1 in training)
+        model = ResNet2D(in_channels=2, width=4, n_blocks=2).train()
+        x = torch.rand(1, 2, 19, 6)
+    else:
+        model = TemplateResNet2D(**{**TINY_2D, "n_blocks": 2}).train()
+        x = torch.randn(1, 1, 19)
+    with torch.no_grad():
+        padded = model(x, torch.tensor([7]))
+        cut = model(x[:, :, :7])
+        torch.testing.assert_close(padded, cut)
 
 
 # -- multitask heads ---------------------------------------------------------------------------------

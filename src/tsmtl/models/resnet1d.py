@@ -13,11 +13,11 @@ Padding of unequal-length series
 ``forward`` takes the true ``lengths`` of the series. Every activation that feeds a convolution
 is multiplied by the time mask (``t < length``), so the padded tail acts exactly like the zero
 "same" padding a convolution sees at the end of an unpadded series, and the global average
-pooling is a masked mean over the ``length`` valid steps. In evaluation mode the output for a
-padded series is therefore the output for the series cut to its true length (tested). In
-training mode batch normalisation statistics are computed over all ``T`` positions of the
-batch, padded ones (zeros) included -- a documented approximation; batches of one MTL task
-usually share one length (Sec. III-C), so it only matters for variable-length tasks.
+pooling is a masked mean over the ``length`` valid steps. Batch normalisation computes its
+training statistics over the valid steps only (:class:`~tsmtl.models.masked_norm.MaskedBatchNorm1d`).
+The output for a padded series is therefore the output for the series cut to its true length,
+in evaluation mode and in training mode alike (both tested). A batch whose series all have the
+full length takes the unmasked path (torch's fused batch norm, no mask products).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
+
+from tsmtl.models.masked_norm import MaskedBatchNorm1d
 
 
 def time_mask(lengths: torch.Tensor | None, n_timepoints: int, device: torch.device) -> torch.Tensor | None:
@@ -37,6 +39,13 @@ def time_mask(lengths: torch.Tensor | None, n_timepoints: int, device: torch.dev
         return None
     steps = torch.arange(n_timepoints, device=device)
     return (steps[None, :] < torch.as_tensor(lengths, device=device)[:, None]).unsqueeze(1)
+
+
+def full_length_as_none(lengths: torch.Tensor | None, size: int) -> torch.Tensor | None:
+    """``lengths``, or None when every length reaches ``size`` (nothing to mask: the fast path)."""
+    if lengths is None or len(lengths) == 0 or int(torch.as_tensor(lengths).min()) < size:
+        return lengths
+    return None
 
 
 def masked_mean(h: torch.Tensor, mask: torch.Tensor | None, dims: tuple[int, ...]) -> torch.Tensor:
@@ -78,27 +87,35 @@ class ResidualBlock1D(nn.Module):
                     nn.Conv1d(width_in, out_channels, kernel_size, stride=1),
                 )
             )
-            norms.append(nn.BatchNorm1d(out_channels))
+            norms.append(MaskedBatchNorm1d(out_channels))
             width_in = out_channels
         self.convs = nn.ModuleList(convs)
         self.norms = nn.ModuleList(norms)
         if in_channels == out_channels:
             self.skip: nn.Module = nn.Identity()
         else:
-            self.skip = nn.Sequential(nn.Conv1d(in_channels, out_channels, 1), nn.BatchNorm1d(out_channels))
+            # A Sequential (state-dict keys ``skip.0``/``skip.1``), applied by hand to pass the mask.
+            self.skip = nn.Sequential(nn.Conv1d(in_channels, out_channels, 1), MaskedBatchNorm1d(out_channels))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``x`` (B, C_in, T) with padded steps already zero -> (B, C_out, T), padded steps zero."""
         h = x
         last = len(self.convs) - 1
         for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
-            h = norm(conv(h))
+            h = norm(conv(h), mask)
             if i < last:
                 h = torch.relu(h)
                 if mask is not None:
                     h = h * mask
-        out = torch.relu(h + self.skip(x))
+        out = torch.relu(h + self._skip(x, mask))
         return out if mask is None else out * mask
+
+    def _skip(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """The skip path: identity, or 1x1 conv + masked batch norm."""
+        if isinstance(self.skip, nn.Identity):
+            return x
+        conv, norm = self.skip
+        return norm(conv(x), mask)
 
 
 class ResNet1D(nn.Module):
@@ -154,7 +171,7 @@ class ResNet1D(nn.Module):
             x = x.unsqueeze(1)
         if x.dim() != 3 or x.shape[1] != self.in_channels:
             raise ValueError(f"ResNet1D expects (B, {self.in_channels}, T), got {tuple(x.shape)}")
-        mask = time_mask(lengths, x.shape[-1], x.device)
+        mask = time_mask(full_length_as_none(lengths, x.shape[-1]), x.shape[-1], x.device)
         # torch.where, not a product: non-finite padding (NaN) must not leak in as NaN * 0.
         h = x if mask is None else torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device))
         for block in self.blocks:

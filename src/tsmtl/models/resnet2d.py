@@ -24,10 +24,11 @@ Choices the text leaves open (the figures are not available)
 * Padding: with ``lengths`` given, the rows ``i >= length`` of the input distance tensor are
   zeroed and every activation that feeds a convolution is masked the same way (the valid
   height halves with the feature map: ``ceil(length / 2)``), and the final global average
-  pooling is a masked mean. In evaluation mode a padded series thus gives the same features
-  as the series cut to its true length. Batch-norm statistics in training mode include the
-  masked (zero) positions. ``col_lengths`` does the same along the width axis (used by the
-  Siamese model when its second series is padded).
+  pooling is a masked mean; batch normalisation takes its training statistics over the valid
+  cells only (:class:`~tsmtl.models.masked_norm.MaskedBatchNorm2d`). A padded series thus gives
+  the same features as the series cut to its true length, in evaluation and in training mode.
+  ``col_lengths`` does the same along the width axis (used by the Siamese model when its
+  second series is padded). Full-length batches take the unmasked (fused) path.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from tsmtl.models.resnet1d import masked_mean
+from tsmtl.models.masked_norm import MaskedBatchNorm2d
+from tsmtl.models.resnet1d import full_length_as_none, masked_mean
 
 #: bytes per float32 element, used by :func:`distance_tensor_bytes`.
 FLOAT32_BYTES = 4
@@ -156,21 +158,29 @@ class ResidualBlock2D(nn.Module):
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.bn1 = MaskedBatchNorm2d(out_channels)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.bn2 = MaskedBatchNorm2d(out_channels)
         if in_channels == out_channels:
             self.skip: nn.Module = nn.Identity()
         else:
-            self.skip = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels))
+            # A Sequential (state-dict keys ``skip.0``/``skip.1``), applied by hand to pass the mask.
+            self.skip = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, bias=False), MaskedBatchNorm2d(out_channels))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``x`` (B, C_in, H, W), masked positions zero -> (B, C_out, H, W), masked positions zero."""
-        h = torch.relu(self.bn1(self.conv1(x)))
+        h = torch.relu(self.bn1(self.conv1(x), mask))
         if mask is not None:
             h = h * mask
-        out = torch.relu(self.bn2(self.conv2(h)) + self.skip(x))
+        out = torch.relu(self.bn2(self.conv2(h), mask) + self._skip(x, mask))
         return out if mask is None else out * mask
+
+    def _skip(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """The skip path: identity, or 1x1 conv + masked batch norm."""
+        if isinstance(self.skip, nn.Identity):
+            return x
+        conv, norm = self.skip
+        return norm(conv(x), mask)
 
 
 class ResNet2D(nn.Module):
@@ -209,8 +219,9 @@ class ResNet2D(nn.Module):
         width_in = in_channels
         for w in widths:
             blocks.append(ResidualBlock2D(width_in, w))
+            # conv, BN, ReLU as a Sequential (keys ``downsamples.i.0``/``.1``), applied by hand.
             downsamples.append(
-                nn.Sequential(nn.Conv2d(w, w, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU())
+                nn.Sequential(nn.Conv2d(w, w, 3, stride=2, padding=1, bias=False), MaskedBatchNorm2d(w), nn.ReLU())
             )
             width_in = w
         self.blocks = nn.ModuleList(blocks)
@@ -248,13 +259,17 @@ class ResNet2D(nn.Module):
         """
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"ResNet2D expects (B, {self.in_channels}, n, m), got {tuple(x.shape)}")
+        lengths = full_length_as_none(lengths, x.shape[2])
+        col_lengths = full_length_as_none(col_lengths, x.shape[3])
         mask = grid_mask(lengths, col_lengths, x.shape[2], x.shape[3], x.device)
         h = x if mask is None else torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device))
         for block, downsample in zip(self.blocks, self.downsamples, strict=True):
             h = block(h, mask)
-            h = downsample(h)
+            conv, norm, relu = downsample
+            h = conv(h)
             lengths, col_lengths = _halve(lengths), _halve(col_lengths)
             mask = grid_mask(lengths, col_lengths, h.shape[2], h.shape[3], h.device)
+            h = relu(norm(h, mask))
             if mask is not None:
                 h = h * mask
         return masked_mean(h, mask, dims=(2, 3))

@@ -31,6 +31,9 @@ from tsmtl.training.loop import Trainer, classification_step, evaluate_classifie
 from tsmtl.training.tensors import ScheduledBatches, SeriesTensors, to_tensors
 
 ARCHITECTURES = ("resnet1d", "resnet2d")
+#: Part of every checkpoint fingerprint; bumped when a model's training maths changes, so a
+#: checkpoint trained under the old maths is never resumed (2: batch norm ignores padding).
+MODEL_REVISION = 2
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,9 @@ def fit_classifier(
     model = MultiTaskClassifier(trunk, trunk.out_features, {name: t.n_classes for name, t in train.items()})
     run_dir = None
     if checkpoint_dir is not None:
-        run_dir = Path(checkpoint_dir) / run_fingerprint(tasks, architecture, dict(model_params or {}), config, seed)
+        run_dir = Path(checkpoint_dir) / run_fingerprint(
+            tasks, architecture, dict(model_params or {}), config, seed, MODEL_REVISION
+        )
     trainer = Trainer(
         model,
         classification_step,

@@ -1,0 +1,80 @@
+"""Batch normalisation that ignores padded positions.
+
+Unequal-length series are padded with zeros to the longest series of a batch (see
+:mod:`tsmtl.training.tensors`). A plain ``nn.BatchNorm`` would count the padded zeros in its
+training-mode mean and variance, so a task's batch statistics -- and hence its features --
+would depend on how much padding its batch happens to carry. :class:`MaskedBatchNorm1d` and
+:class:`MaskedBatchNorm2d` take the validity mask of the feature map and compute the per-channel
+mean and (biased) variance over the valid positions only; the running statistics are updated
+with the unbiased variance, as ``torch.nn.BatchNorm`` does. With ``mask=None``, or in
+evaluation mode, they *are* ``nn.BatchNorm1d`` / ``nn.BatchNorm2d`` (same parameters, same
+state-dict keys, torch's fused kernel).
+
+Why not torch's own: ``torch.nn.BatchNorm`` has no mask argument, and packing the valid
+positions into a ``(N_valid, C)`` matrix for ``BatchNorm1d`` would copy the whole feature map
+twice per layer.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class _MaskedBatchNormMixin:
+    """Shared ``forward(x, mask)`` of the masked batch norms (``x`` is ``(B, C, *spatial)``)."""
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
+        """Normalise ``x`` (B, C, ...) with statistics over the positions where ``mask`` is True.
+
+        Parameters
+        ----------
+        x : Tensor, shape (B, C, T) for the 1D norm, (B, C, H, W) for the 2D norm
+        mask : Tensor, bool, shape (B, 1, T) / (B, 1, H, W), optional
+            Valid positions. None: all positions are valid (plain batch norm).
+
+        Returns
+        -------
+        Tensor, same shape and dtype as ``x``. Masked positions hold the affine map of an
+        arbitrary value; callers zero them (every model here multiplies by the mask after the
+        non-linearity).
+        """
+        if mask is None or not self.training:
+            return super().forward(x)  # type: ignore[misc]
+        self._check_input_dim(x)  # type: ignore[attr-defined]
+        # Statistics in float32 even under autocast (torch's batch norm does the same).
+        values = x.float()
+        weights = mask.to(values.dtype)
+        dims = [0, *range(2, values.dim())]
+        count = weights.expand(values.shape[0], 1, *values.shape[2:]).sum()
+        safe_count = count.clamp_min(1.0)
+        mean = (values * weights).sum(dim=dims) / safe_count
+        shape = (1, -1) + (1,) * (values.dim() - 2)
+        centred = (values - mean.view(shape)) * weights
+        variance = centred.square().sum(dim=dims) / safe_count
+        if self.track_running_stats:  # type: ignore[attr-defined]
+            with torch.no_grad():
+                self.num_batches_tracked += 1  # type: ignore[attr-defined]
+                momentum = self.momentum  # type: ignore[attr-defined]
+                factor = 1.0 / float(self.num_batches_tracked) if momentum is None else momentum  # type: ignore[attr-defined]
+                unbiased = variance * count / (count - 1.0).clamp_min(1.0)
+                self.running_mean.lerp_(mean.to(self.running_mean.dtype), factor)  # type: ignore[attr-defined]
+                self.running_var.lerp_(unbiased.to(self.running_var.dtype), factor)  # type: ignore[attr-defined]
+        out = (values - mean.view(shape)) * torch.rsqrt(variance.view(shape) + self.eps)  # type: ignore[attr-defined]
+        if self.affine:  # type: ignore[attr-defined]
+            out = out * self.weight.view(shape) + self.bias.view(shape)  # type: ignore[attr-defined]
+        return out.to(x.dtype)
+
+
+class MaskedBatchNorm1d(_MaskedBatchNormMixin, nn.BatchNorm1d):
+    """``nn.BatchNorm1d`` over ``(B, C, T)`` whose training statistics skip padded steps.
+
+    Called as ``norm(x, mask)`` with ``mask`` of shape (B, 1, T); see the module docstring.
+    """
+
+
+class MaskedBatchNorm2d(_MaskedBatchNormMixin, nn.BatchNorm2d):
+    """``nn.BatchNorm2d`` over ``(B, C, H, W)`` whose training statistics skip padded cells.
+
+    Called as ``norm(x, mask)`` with ``mask`` of shape (B, 1, H, W); see the module docstring.
+    """
