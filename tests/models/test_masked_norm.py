@@ -65,3 +65,22 @@ def test_masked_batch_norm_2d_equals_batch_norm_of_the_valid_cells():
     got = torch.cat([out[b, :, :n, :].reshape(2, -1).T for b, n in enumerate(lengths)])
     torch.testing.assert_close(got, expected)
     torch.testing.assert_close(norm.running_var, reference.running_var)
+
+
+@pytest.mark.parametrize("use_mask", [False, True])
+def test_a_single_value_per_channel_uses_the_running_statistics(use_mask):
+    """torch's BatchNorm raises on (1, C, 1, 1) in training; a one-case final batch can be that."""
+    norm = MaskedBatchNorm2d(3)
+    norm(torch.randn(8, 3, 2, 2))  # some running statistics
+    running_mean, running_var = norm.running_mean.clone(), norm.running_var.clone()
+    x = torch.randn(1, 3, 1, 1, requires_grad=True)
+    mask = torch.ones(1, 1, 1, 1, dtype=torch.bool) if use_mask else None
+    out = norm(x, mask)
+    expected = (x - running_mean.view(1, 3, 1, 1)) / torch.sqrt(running_var.view(1, 3, 1, 1) + norm.eps)
+    torch.testing.assert_close(out, expected)
+    out.sum().backward()  # trains: the affine parameters get gradients
+    assert norm.weight.grad is not None and x.grad is not None
+    torch.testing.assert_close(norm.running_mean, running_mean)
+    torch.testing.assert_close(norm.running_var, running_var)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.BatchNorm2d(3)(torch.randn(1, 3, 1, 1))

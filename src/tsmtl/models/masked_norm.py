@@ -8,7 +8,9 @@ would depend on how much padding its batch happens to carry. :class:`MaskedBatch
 mean and (biased) variance over the valid positions only; the running statistics are updated
 with the unbiased variance, as ``torch.nn.BatchNorm`` does. With ``mask=None``, or in
 evaluation mode, they *are* ``nn.BatchNorm1d`` / ``nn.BatchNorm2d`` (same parameters, same
-state-dict keys, torch's fused kernel).
+state-dict keys, torch's fused kernel). A training batch with fewer than two valid values per
+channel is normalised with the running statistics instead of raising (see
+``_running_statistics``).
 
 Why not torch's own: ``torch.nn.BatchNorm`` has no mask argument, and packing the valid
 positions into a ``(N_valid, C)`` matrix for ``BatchNorm1d`` would copy the whole feature map
@@ -39,14 +41,20 @@ class _MaskedBatchNormMixin:
         arbitrary value; callers zero them (every model here multiplies by the mask after the
         non-linearity).
         """
-        if mask is None or not self.training:
+        if not self.training:
             return super().forward(x)  # type: ignore[misc]
+        if mask is None:
+            if x.numel() > x.shape[1]:
+                return super().forward(x)  # type: ignore[misc]
+            return self._running_statistics(x)
         self._check_input_dim(x)  # type: ignore[attr-defined]
         # Statistics in float32 even under autocast (torch's batch norm does the same).
         values = x.float()
         weights = mask.to(values.dtype)
         dims = [0, *range(2, values.dim())]
         count = weights.expand(values.shape[0], 1, *values.shape[2:]).sum()
+        if float(count) < 2.0:
+            return self._running_statistics(x)
         safe_count = count.clamp_min(1.0)
         mean = (values * weights).sum(dim=dims) / safe_count
         shape = (1, -1) + (1,) * (values.dim() - 2)
@@ -64,6 +72,24 @@ class _MaskedBatchNormMixin:
         if self.affine:  # type: ignore[attr-defined]
             out = out * self.weight.view(shape) + self.bias.view(shape)  # type: ignore[attr-defined]
         return out.to(x.dtype)
+
+    def _running_statistics(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalise with the running statistics, leaving them unchanged.
+
+        Used in training mode when a batch has fewer than two valid values per channel (a
+        one-case final batch whose map has shrunk to one cell): its variance is undefined,
+        torch's batch norm raises there, and a schedule with short final batches (Algorithm 2,
+        ``ceil``) can produce such a batch. The affine parameters still get gradients.
+        """
+        return nn.functional.batch_norm(
+            x,
+            self.running_mean,  # type: ignore[attr-defined]
+            self.running_var,  # type: ignore[attr-defined]
+            self.weight,  # type: ignore[attr-defined]
+            self.bias,  # type: ignore[attr-defined]
+            training=False,
+            eps=self.eps,  # type: ignore[attr-defined]
+        )
 
 
 class MaskedBatchNorm1d(_MaskedBatchNormMixin, nn.BatchNorm1d):
