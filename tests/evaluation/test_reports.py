@@ -40,6 +40,15 @@ def test_subset_of_methods_and_tasks_is_ranked_like_with_like():
     text = accuracy_markdown(table, average, paper_average, METHODS, ["# title", "- feeding: x"])
     assert "| ECG | ECG200 | 0.90 (1.0) [0.82] | 0.80 (2.0) [0.93] |" in text
     assert "- feeding: x" in text and "Average rank (paper, same tasks)" in text
+    assert "[the paper's Table I accuracy]" in text
+
+
+def test_markdown_legend_without_paper_numbers():
+    results = pd.DataFrame({"group": "Embedded", "task": "GunPoint", "method": ["ResNet1D", "ResNet2D"], "accuracy": [0.9, 0.8]})
+    table, average, paper_average = accuracy_rank_table(results, METHODS, resnet2d_table_i())
+    text = accuracy_markdown(table, average, paper_average, METHODS)
+    assert "| Embedded | GunPoint | 0.90 (1.0) | 0.80 (2.0) |" in text
+    assert "Table I accuracy]" not in text and "not in the paper's Table I" in text
 
 
 def test_ranks_use_rounded_accuracies():

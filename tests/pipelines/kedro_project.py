@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
@@ -41,3 +43,24 @@ def latest_version(path: Path) -> Path:
     versions = sorted(p for p in path.iterdir() if p.is_dir())
     assert versions, f"no version written under {path}"
     return versions[-1] / path.name
+
+
+def run_notebook_code(notebook: Path, project: Path, env: str = "test") -> dict[str, Any]:
+    """Execute a notebook's code cells in order, with ``catalog`` from ``project``'s session.
+
+    Stands in for ``%load_ext kedro.ipython`` (IPython magics, the lines starting with ``%``, are
+    skipped); returns the namespace the cells leave behind.
+    """
+    cells = json.loads(notebook.read_text())["cells"]
+    previous = os.getcwd()
+    os.chdir(project)
+    try:
+        bootstrap_project(project)
+        with KedroSession.create(project_path=project, env=env) as session:
+            namespace: dict[str, Any] = {"catalog": session.load_context().catalog}
+            for index, cell in enumerate(c for c in cells if c["cell_type"] == "code"):
+                source = "".join(line for line in cell["source"] if not line.lstrip().startswith("%"))
+                exec(compile(source, f"{notebook.name}[code cell {index}]", "exec"), namespace)  # noqa: S102
+            return namespace
+    finally:
+        os.chdir(previous)

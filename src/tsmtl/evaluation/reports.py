@@ -96,5 +96,7 @@ def accuracy_markdown(
             + " |"
         )
     lines.append("")
-    lines.append("Cells: test accuracy (rank among the methods on that task) [the paper's Table I accuracy].")
+    has_paper = any(f"{m} (paper)" in table.columns and table[f"{m} (paper)"].notna().any() for m in methods)
+    legend = "Cells: test accuracy (rank among the methods on that task)"
+    lines.append(legend + (" [the paper's Table I accuracy]." if has_paper else "; these tasks are not in the paper's Table I."))
     return "\n".join(lines) + "\n"
