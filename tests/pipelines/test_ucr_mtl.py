@@ -7,7 +7,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
-from tsmtl.data.preprocessing import stratified_split
+from tsmtl.data.tasks import split_task
 from tsmtl.data.types import TimeSeriesData
 from tsmtl.pipelines.ucr_mtl import create_pipeline
 from tsmtl.pipelines.ucr_mtl.nodes import METHOD_NAMES
@@ -24,7 +24,7 @@ def _task(name, n_per_class, length, seed, gap=False, short=False):
             X[i, :, lengths[i]:] = np.nan
     if gap:
         X[:, :, 2:4] = np.nan
-    return stratified_split(TimeSeriesData(X=X, y=y, lengths=lengths, name=name), seed=seed)
+    return split_task({"all": TimeSeriesData(X=X, y=y, lengths=lengths, name=name)}, "merge_60_20_20", seed=seed)
 
 
 def test_ucr_mtl_end_to_end(tmp_path):
@@ -72,6 +72,8 @@ def test_ucr_mtl_end_to_end(tmp_path):
     assert table.loc[table["task"] == "CricketX", "ResNet2D w/ MTL (paper)"].item() == 0.95
     markdown = catalog["ucr_mtl_accuracy_markdown"].load()
     assert "feeding: znormalise=True" in markdown and "**Average rank**" in markdown
+    # the split line comes from what the splits record, not from the ucr_mtl options
+    assert "- split: TRAIN+TEST merged, stratified 60/20/20, seed 0; " in markdown and "60/20/20, seed 2" in markdown
     assert isinstance(catalog["ucr_mtl_tsne_plot"].load(), Figure)
     # checkpoints: one folder per single-task model and per MTL group
     models = tmp_path / "models"

@@ -19,6 +19,7 @@ Protocols
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
@@ -32,6 +33,13 @@ from tsmtl.data.preprocessing import (
 from tsmtl.data.types import TimeSeriesData
 
 PROTOCOLS = ("merge_60_20_20", "holdout_80_20_val10", "official")
+
+#: What each protocol does, in words (report headers print it).
+PROTOCOL_DESCRIPTIONS = {
+    "merge_60_20_20": "TRAIN+TEST merged, stratified 60/20/20",
+    "holdout_80_20_val10": "merged, stratified 80/20 train/test, 10 % of train as validation",
+    "official": "the archive's TRAIN/TEST, validation a stratified part of TRAIN",
+}
 
 TaskSplit = dict[str, TimeSeriesData]
 
@@ -56,11 +64,22 @@ def split_task(
         Seed of the stratified splits.
     val_fraction : float
         Only for ``"official"``: fraction of TRAIN held out for validation.
+
+    Returns
+    -------
+    dict split name -> TimeSeriesData
+        Each split's ``meta`` records ``split_protocol`` and ``split_seed``.
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown split protocol {protocol!r}; choose one of {PROTOCOLS}")
     if not parts:
         raise ValueError("no splits to work on")
+    tag = {"split_protocol": protocol, "split_seed": int(seed)}
+    return {key: dataclasses.replace(part, meta={**part.meta, **tag}) for key, part in _apply_protocol(parts, protocol, seed, val_fraction).items()}
+
+
+def _apply_protocol(parts: Mapping[str, TimeSeriesData], protocol: str, seed: int, val_fraction: float) -> TaskSplit:
+    """The splits of :func:`split_task`, before they are tagged with the protocol and seed."""
     name = next(iter(parts.values())).name
     if protocol == "official":
         if "train" not in parts or "test" not in parts:
@@ -87,6 +106,21 @@ def split_tasks(
 ) -> dict[str, TaskSplit]:
     """:func:`split_task` for every task of a group (same protocol and seed)."""
     return {name: split_task(parts, protocol, seed, val_fraction) for name, parts in tasks.items()}
+
+
+def describe_protocol(splits: Mapping[str, Mapping[str, TimeSeriesData]]) -> str:
+    """One line naming the protocol(s) and seed(s) that made ``splits`` (from each split's ``meta``)."""
+    made = sorted(
+        {(part.meta.get("split_protocol"), part.meta.get("split_seed")) for task in splits.values() for part in task.values()},
+        key=str,
+    )
+    words = []
+    for protocol, seed in made:
+        if protocol is None:
+            words.append("protocol not recorded")
+        else:
+            words.append(f"{PROTOCOL_DESCRIPTIONS.get(protocol, protocol)}, seed {seed}")
+    return "; ".join(words) if words else "no splits"
 
 
 def describe_splits(splits: Mapping[str, Mapping[str, TimeSeriesData]]) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import pandas as pd  # noqa: E402
 from sklearn.manifold import TSNE  # noqa: E402
 
 from tsmtl.data.feeding import FeedingOptions, feed_task_splits  # noqa: E402
+from tsmtl.data.tasks import describe_protocol  # noqa: E402
 from tsmtl.evaluation.metrics import accuracy  # noqa: E402
 from tsmtl.evaluation.paper_tables import METHODS, resnet2d_table_i  # noqa: E402
 from tsmtl.evaluation.reports import accuracy_markdown, accuracy_rank_table  # noqa: E402
@@ -190,12 +191,14 @@ def build_accuracy_report(
     resnet2d_results: pd.DataFrame,
     resnet1d_mtl_results: pd.DataFrame,
     resnet2d_mtl_results: pd.DataFrame,
+    groups: Groups,
     options: Mapping[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Table I for the groups run: accuracy, per-task rank, average rank, the paper's numbers.
 
     Returns the long results (all methods), the wide table (CSV) and the
-    Markdown text; both tables state the feeding options and the profile.
+    Markdown text; both tables state the feeding options and the profile, the Markdown
+    also the split protocol and seed recorded in the splits (``groups``).
     """
     frames = [f for f in (one_nn_dtw_results, resnet1d_results, resnet2d_results, resnet1d_mtl_results, resnet2d_mtl_results) if len(f)]
     results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
@@ -211,7 +214,8 @@ def build_accuracy_report(
         "",
         f"- profile: {options.get('profile', 'paper')}; training: {dict(training)}",
         f"- feeding: {feeding}",
-        f"- split: TRAIN+TEST merged, stratified 60/20/20, seed {options.get('seed', 0)}; best epoch by validation accuracy",
+        f"- split: {describe_protocol({t: sp for tasks in groups.values() for t, sp in tasks.items()})}; "
+        f"training seed {options.get('seed', 0)}; best epoch by validation accuracy",
         f"- ranks on accuracies rounded to {options.get('rank_decimals', 2)} decimals (as the paper's table)",
         f"- wall time (s) per method: {results.drop_duplicates(['method', 'fit']).groupby('method')['seconds'].sum().round(1).to_dict()}",
     ]

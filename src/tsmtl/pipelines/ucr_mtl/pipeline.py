@@ -26,7 +26,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(train_resnet2d_mtl, ["ucr_mtl_fed_groups", "params:ucr_mtl", "params:device"], ["resnet2d_mtl_results", "resnet2d_mtl_features"], name="train_resnet2d_mtl"),
             Node(
                 build_accuracy_report,
-                ["one_nn_dtw_results", "resnet1d_results", "resnet2d_results", "resnet1d_mtl_results", "resnet2d_mtl_results", "params:ucr_mtl"],
+                ["one_nn_dtw_results", "resnet1d_results", "resnet2d_results", "resnet1d_mtl_results", "resnet2d_mtl_results", "ucr_mtl_fed_groups", "params:ucr_mtl"],
                 ["ucr_mtl_results", "ucr_mtl_accuracy_report", "ucr_mtl_accuracy_markdown"],
                 name="build_accuracy_report",
             ),
