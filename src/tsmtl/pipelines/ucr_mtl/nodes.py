@@ -217,7 +217,7 @@ def build_accuracy_report(
         f"- split: {describe_protocol({t: sp for tasks in groups.values() for t, sp in tasks.items()})}; "
         f"training seed {options.get('seed', 0)}; best epoch by validation accuracy",
         f"- ranks on accuracies rounded to {options.get('rank_decimals', 2)} decimals (as the paper's table)",
-        f"- wall time (s) per method: {results.drop_duplicates(['method', 'fit']).groupby('method')['seconds'].sum().round(1).to_dict()}",
+        f"- wall time (s) per method in this run (a fit resumed from a finished checkpoint only evaluates): {results.drop_duplicates(['method', 'fit']).groupby('method')['seconds'].sum().round(1).to_dict()}",
     ]
     markdown = accuracy_markdown(table.set_index(["group", "task"]), average, paper_average, METHODS, header)
     return results, table, markdown
