@@ -176,6 +176,16 @@ def _files_under(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file())
 
 
+def _fetched_rows(key: str, target: Path, fetch: Callable[[], Path], known_sha256: str = "") -> list[dict[str, Any]]:
+    """Run ``fetch()`` (which fills ``target``) and describe the files it returns.
+
+    The status is "already present" when ``target`` was there and ``fetch`` left it unchanged.
+    """
+    before = _snapshot(target)
+    got = fetch()
+    return _file_rows(key, _files_under(got), _status(before, _snapshot(got)), known_sha256)
+
+
 def _manifest(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
 
@@ -238,30 +248,38 @@ def _pack_folder(folder: Path, archive: Path) -> Path:
     return archive
 
 
-# --------------------------------------------------------------------------- UCR / UEA
+# --------------------------------------------------------------------------- UCR / UEA / ETT
 
 
-def _fetch_archive_problems(
+def _fetch_named(
     family: str,
     fetch: Callable[..., Path],
     names: list[str],
     settings: Mapping[str, Any],
     dest: str,
+    target_name: str = "{}",
 ) -> pd.DataFrame:
+    """``fetch(name, <dest>/<family folder>, overwrite, timeout[, base_url])`` for every name.
+
+    ``target_name`` formats a name into what ``fetch`` writes (``"{}"``: the problem's folder,
+    ``"{}.csv"``: an ETT file); manifest rows carry the known SHA-256 of ``<family>/<name>``.
+    """
     root = Path(dest) / FAMILY_FOLDERS[family]
 
     def one(name: str) -> list[dict[str, Any]]:
-        target = root / name
-        before = _snapshot(target)
-        folder = fetch(
-            name,
-            root,
-            overwrite=bool(settings.get("overwrite", False)),
-            timeout=float(settings.get("timeout", 60)),
-            **_server(settings),
-        )
         key = f"{family}/{name}"
-        return _file_rows(key, _files_under(folder), _status(before, _snapshot(folder)), _known_sha256(key))
+        return _fetched_rows(
+            key,
+            root / target_name.format(name),
+            lambda: fetch(
+                name,
+                root,
+                overwrite=bool(settings.get("overwrite", False)),
+                timeout=float(settings.get("timeout", 60)),
+                **_server(settings),
+            ),
+            _known_sha256(key),
+        )
 
     return _fetch_each(family.upper(), names, one)
 
@@ -287,7 +305,7 @@ def fetch_ucr(
     pd.DataFrame
         The manifest (:data:`MANIFEST_COLUMNS`), one row per file.
     """
-    return _fetch_archive_problems("ucr", download_ucr, _names(settings.get("datasets"), groups), settings, dest)
+    return _fetch_named("ucr", download_ucr, _names(settings.get("datasets"), groups), settings, dest)
 
 
 def fetch_uea(settings: Mapping[str, Any], default_names: list[str], dest: str) -> pd.DataFrame:
@@ -296,10 +314,7 @@ def fetch_uea(settings: Mapping[str, Any], default_names: list[str], dest: str) 
     ``settings`` is ``params:download.uea`` (as for :func:`fetch_ucr`); ``datasets: null``
     takes ``default_names`` (``params:uea.datasets``, T-Rep's classification problems).
     """
-    return _fetch_archive_problems("uea", download_uea, _names(settings.get("datasets"), default_names), settings, dest)
-
-
-# --------------------------------------------------------------------------- ETT
+    return _fetch_named("uea", download_uea, _names(settings.get("datasets"), default_names), settings, dest)
 
 
 def fetch_ett(settings: Mapping[str, Any], default_names: list[str], dest: str) -> pd.DataFrame:
@@ -309,22 +324,7 @@ def fetch_ett(settings: Mapping[str, Any], default_names: list[str], dest: str) 
     ``overwrite``); ``datasets: null`` takes ``default_names`` (``params:ett.datasets``).
     ETTh1/ETTh2 are verified against their published SHA-256 (column ``known_sha256``).
     """
-    root = Path(dest) / FAMILY_FOLDERS["ett"]
-
-    def one(name: str) -> list[dict[str, Any]]:
-        target = root / f"{name}.csv"
-        before = _snapshot(target)
-        got = download_ett(
-            name,
-            root,
-            overwrite=bool(settings.get("overwrite", False)),
-            timeout=float(settings.get("timeout", 60)),
-            **_server(settings),
-        )
-        key = f"ett/{name}"
-        return _file_rows(key, [got], _status(before, _snapshot(got)), _known_sha256(key))
-
-    return _fetch_each("ETT", _names(settings.get("datasets"), default_names), one)
+    return _fetch_named("ett", download_ett, _names(settings.get("datasets"), default_names), settings, dest, "{}.csv")
 
 
 # --------------------------------------------------------------------------- PhysioNet 2019
@@ -441,17 +441,18 @@ def fetch_stocks(credentials: Mapping[str, Any], settings: Mapping[str, Any], de
     overwrite = bool(settings.get("overwrite", False))
 
     def one(slug: str) -> list[dict[str, Any]]:
-        target = root / slug.split("/")[-1]
-        before = _snapshot(target)
-        got = download_kaggle(
-            slug,
-            root,
-            credentials=credentials,
-            overwrite=overwrite,
-            timeout=float(settings.get("timeout", 300)),
-            **_server(settings),
+        return _fetched_rows(
+            f"kaggle/{slug}",
+            root / slug.split("/")[-1],
+            lambda: download_kaggle(
+                slug,
+                root,
+                credentials=credentials,
+                overwrite=overwrite,
+                timeout=float(settings.get("timeout", 300)),
+                **_server(settings),
+            ),
         )
-        return _file_rows(f"kaggle/{slug}", _files_under(got), _status(before, _snapshot(got)))
 
     manifest = _fetch_each("Kaggle", _names(settings.get("datasets"), list(KAGGLE_DATASETS)), one)
     return _manifest(manifest.to_dict("records") + _arrange_stock_files(root, overwrite))
@@ -482,7 +483,9 @@ def register_yahoo(settings: Mapping[str, Any], dest: str) -> pd.DataFrame:
             f"{YAHOO_S5_DIRNAME}.tgz\n\n{instructions}"
         )
     root = Path(dest) / FAMILY_FOLDERS["yahoo"]
-    target = root / YAHOO_S5_DIRNAME
-    before = _snapshot(target)
-    got = register_yahoo_s5(local_path, root, overwrite=bool(settings.get("overwrite", False)))
-    return _manifest(_file_rows("yahoo_s5", _files_under(got), _status(before, _snapshot(got))))
+    got = _fetched_rows(
+        "yahoo_s5",
+        root / YAHOO_S5_DIRNAME,
+        lambda: register_yahoo_s5(local_path, root, overwrite=bool(settings.get("overwrite", False))),
+    )
+    return _manifest(got)
