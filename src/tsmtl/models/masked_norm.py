@@ -53,8 +53,9 @@ class _MaskedBatchNormMixin:
         weights = mask.to(values.dtype)
         dims = [0, *range(2, values.dim())]
         count = weights.expand(values.shape[0], 1, *values.shape[2:]).sum()
-        if float(count) < 2.0:
-            return self._running_statistics(x)
+        # Fewer than two valid values: the batch variance is undefined (see _running_statistics).
+        # Decided with tensor ops, not a Python branch: no host-device sync in every layer.
+        enough = count >= 2.0
         safe_count = count.clamp_min(1.0)
         mean = (values * weights).sum(dim=dims) / safe_count
         shape = (1, -1) + (1,) * (values.dim() - 2)
@@ -62,12 +63,18 @@ class _MaskedBatchNormMixin:
         variance = centred.square().sum(dim=dims) / safe_count
         if self.track_running_stats:  # type: ignore[attr-defined]
             with torch.no_grad():
-                self.num_batches_tracked += 1  # type: ignore[attr-defined]
+                self.num_batches_tracked += enough.to(self.num_batches_tracked.dtype)  # type: ignore[attr-defined]
                 momentum = self.momentum  # type: ignore[attr-defined]
-                factor = 1.0 / float(self.num_batches_tracked) if momentum is None else momentum  # type: ignore[attr-defined]
+                if momentum is None:  # cumulative average, as torch's batch norm
+                    factor = 1.0 / self.num_batches_tracked.clamp_min(1).to(mean.dtype)  # type: ignore[attr-defined]
+                else:
+                    factor = torch.tensor(float(momentum), dtype=mean.dtype, device=mean.device)
+                factor = factor * enough.to(mean.dtype)  # a degenerate batch leaves them unchanged
                 unbiased = variance * count / (count - 1.0).clamp_min(1.0)
-                self.running_mean.lerp_(mean.to(self.running_mean.dtype), factor)  # type: ignore[attr-defined]
-                self.running_var.lerp_(unbiased.to(self.running_var.dtype), factor)  # type: ignore[attr-defined]
+                self.running_mean.lerp_(mean.to(self.running_mean.dtype), factor.to(self.running_mean.dtype))  # type: ignore[attr-defined]
+                self.running_var.lerp_(unbiased.to(self.running_var.dtype), factor.to(self.running_var.dtype))  # type: ignore[attr-defined]
+            mean = torch.where(enough, mean, self.running_mean.to(mean.dtype))  # type: ignore[attr-defined]
+            variance = torch.where(enough, variance, self.running_var.to(variance.dtype))  # type: ignore[attr-defined]
         out = (values - mean.view(shape)) * torch.rsqrt(variance.view(shape) + self.eps)  # type: ignore[attr-defined]
         if self.affine:  # type: ignore[attr-defined]
             out = out * self.weight.view(shape) + self.bias.view(shape)  # type: ignore[attr-defined]
@@ -104,3 +111,15 @@ class MaskedBatchNorm2d(_MaskedBatchNormMixin, nn.BatchNorm2d):
 
     Called as ``norm(x, mask)`` with ``mask`` of shape (B, 1, H, W); see the module docstring.
     """
+
+
+def masked_skip(skip: nn.Module, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """A residual block's skip path: ``nn.Identity``, or a ``(conv, masked batch norm)``
+    ``nn.Sequential`` applied by hand so that the norm gets ``mask``.
+
+    Kept a Sequential (state-dict keys ``skip.0``/``skip.1``) so checkpoints keep their layout.
+    """
+    if isinstance(skip, nn.Identity):
+        return x
+    conv, norm = skip
+    return norm(conv(x), mask)

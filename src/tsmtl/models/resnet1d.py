@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from tsmtl.models.masked_norm import MaskedBatchNorm1d
+from tsmtl.models.masked_norm import MaskedBatchNorm1d, masked_skip
 
 
 def time_mask(lengths: torch.Tensor | None, n_timepoints: int, device: torch.device) -> torch.Tensor | None:
@@ -107,15 +107,8 @@ class ResidualBlock1D(nn.Module):
                 h = torch.relu(h)
                 if mask is not None:
                     h = h * mask
-        out = torch.relu(h + self._skip(x, mask))
+        out = torch.relu(h + masked_skip(self.skip, x, mask))
         return out if mask is None else out * mask
-
-    def _skip(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """The skip path: identity, or 1x1 conv + masked batch norm."""
-        if isinstance(self.skip, nn.Identity):
-            return x
-        conv, norm = self.skip
-        return norm(conv(x), mask)
 
 
 class ResNet1D(nn.Module):

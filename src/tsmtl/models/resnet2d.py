@@ -39,7 +39,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from tsmtl.models.masked_norm import MaskedBatchNorm2d
+from tsmtl.models.masked_norm import MaskedBatchNorm2d, masked_skip
 from tsmtl.models.resnet1d import full_length_as_none, masked_mean
 
 #: bytes per float32 element, used by :func:`distance_tensor_bytes`.
@@ -172,15 +172,8 @@ class ResidualBlock2D(nn.Module):
         h = torch.relu(self.bn1(self.conv1(x), mask))
         if mask is not None:
             h = h * mask
-        out = torch.relu(self.bn2(self.conv2(h), mask) + self._skip(x, mask))
+        out = torch.relu(self.bn2(self.conv2(h), mask) + masked_skip(self.skip, x, mask))
         return out if mask is None else out * mask
-
-    def _skip(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """The skip path: identity, or 1x1 conv + masked batch norm."""
-        if isinstance(self.skip, nn.Identity):
-            return x
-        conv, norm = self.skip
-        return norm(conv(x), mask)
 
 
 class ResNet2D(nn.Module):
