@@ -66,5 +66,6 @@ def test_pipeline_runs_end_to_end(tmp_path):
 
     for model in models:
         for window in windows:
-            folder = tmp_path / "models" / model / window_folder(window)
-            assert (folder / "best.pt").is_file() and (folder / "last.pt").is_file()
+            runs = list((tmp_path / "models" / model / window_folder(window)).iterdir())
+            assert len(runs) == 1, runs  # one run folder, named by the data and settings
+            assert (runs[0] / "best.pt").is_file() and (runs[0] / "last.pt").is_file()

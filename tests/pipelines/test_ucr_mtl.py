@@ -13,7 +13,7 @@ from tsmtl.pipelines.ucr_mtl import create_pipeline
 from tsmtl.pipelines.ucr_mtl.nodes import METHOD_NAMES
 
 
-def _task(name, n_per_class, length, seed, gap=False, short=False):
+def _task(name, n_per_class, length, seed, gap=False, short=False, split_seed=None):
     rng = np.random.default_rng(seed)
     y = np.repeat([1, 2], n_per_class)
     X = rng.normal(size=(len(y), 1, length)).cumsum(axis=-1) + y[:, None, None]
@@ -24,20 +24,29 @@ def _task(name, n_per_class, length, seed, gap=False, short=False):
             X[i, :, lengths[i]:] = np.nan
     if gap:
         X[:, :, 2:4] = np.nan
-    return split_task({"all": TimeSeriesData(X=X, y=y, lengths=lengths, name=name)}, "merge_60_20_20", seed=seed)
+    split_seed = seed if split_seed is None else split_seed
+    return split_task({"all": TimeSeriesData(X=X, y=y, lengths=lengths, name=name)}, "merge_60_20_20", seed=split_seed)
 
 
-def test_ucr_mtl_end_to_end(tmp_path):
-    splits = {
-        "CricketX": _task("CricketX", 10, 24, 0),
-        "CricketY": _task("CricketY", 10, 24, 1, short=True),
-        "DodgerLoopDay": _task("DodgerLoopDay", 10, 16, 2, gap=True),
-    }
-    groups = {"Cricket": ["CricketX", "CricketY", "CricketZ"], "DodgerLoop": ["DodgerLoopDay"]}
-    options = {
+def _run(splits, groups, options) -> DataCatalog:
+    catalog = DataCatalog(
+        datasets={
+            "ucr_task_splits": MemoryDataset(splits),
+            "params:ucr.groups": MemoryDataset(groups),
+            "params:ucr_mtl": MemoryDataset(options),
+            "params:ucr_mtl.feeding": MemoryDataset(options["feeding"]),
+            "params:device": MemoryDataset("cpu"),
+        }
+    )
+    SequentialRunner().run(create_pipeline(), catalog)
+    return catalog
+
+
+def _options(tmp_path, methods):
+    return {
         "profile": "test",
         "groups": None,
-        "methods": list(METHOD_NAMES),
+        "methods": methods,
         "seed": 0,
         "feeding": {"znormalise": True, "gaps": "interpolate", "length": "native", "resample_length": None},
         "training": {"epochs": 1, "batch_size": 8, "lr": 1e-2, "progress": False},
@@ -48,17 +57,41 @@ def test_ucr_mtl_end_to_end(tmp_path):
         "checkpoint_dir": str(tmp_path / "models"),
         "resume": True,
     }
-    pipeline = create_pipeline()
-    catalog = DataCatalog(
-        datasets={
-            "ucr_task_splits": MemoryDataset(splits),
-            "params:ucr.groups": MemoryDataset(groups),
-            "params:ucr_mtl": MemoryDataset(options),
-            "params:ucr_mtl.feeding": MemoryDataset(options["feeding"]),
-            "params:device": MemoryDataset("cpu"),
-        }
-    )
-    SequentialRunner().run(pipeline, catalog)
+
+
+def test_a_new_split_of_the_same_sizes_trains_from_scratch(tmp_path):
+    """Issue: ingest with split seed 0, ucr_mtl, re-ingest with seed 1, ucr_mtl -> the second run trains anew."""
+    groups = {"Cricket": ["CricketX", "CricketY"]}
+
+    def splits(seed):
+        return {"CricketX": _task("CricketX", 10, 24, 0, split_seed=seed), "CricketY": _task("CricketY", 10, 24, 1, split_seed=seed)}
+
+    options = _options(tmp_path, ["resnet1d", "resnet1d_mtl"])
+    models = tmp_path / "models"
+    fits = [models / "resnet1d_mtl" / "Cricket", models / "resnet1d" / "CricketX", models / "resnet1d" / "CricketY"]
+    _run(splits(0), groups, options)
+    first = {folder: set(folder.iterdir()) for folder in fits}
+    second = _run(splits(1), groups, options)["ucr_mtl_results"].load()
+    for folder in fits:  # every fit of the seed-1 split trained in a folder of its own
+        new = set(folder.iterdir()) - first[folder]
+        assert len(new) == 1, f"{folder}: a checkpoint of the seed-0 split was resumed"
+        assert (new.pop() / "best.pt").is_file()
+    # the same split again resumes every finished fit (nothing rewritten) and reproduces the table
+    stamps = {p: p.stat().st_mtime_ns for folder in fits for p in folder.glob("*/last.pt")}
+    third = _run(splits(1), groups, options)["ucr_mtl_results"].load()
+    assert {p: p.stat().st_mtime_ns for folder in fits for p in folder.glob("*/last.pt")} == stamps
+    assert third["accuracy"].tolist() == second["accuracy"].tolist()
+
+
+def test_ucr_mtl_end_to_end(tmp_path):
+    splits = {
+        "CricketX": _task("CricketX", 10, 24, 0),
+        "CricketY": _task("CricketY", 10, 24, 1, short=True),
+        "DodgerLoopDay": _task("DodgerLoopDay", 10, 16, 2, gap=True),
+    }
+    groups = {"Cricket": ["CricketX", "CricketY", "CricketZ"], "DodgerLoop": ["DodgerLoopDay"]}
+    options = _options(tmp_path, list(METHOD_NAMES))
+    catalog = _run(splits, groups, options)
 
     results = catalog["ucr_mtl_results"].load()
     assert len(results) == 3 * 5  # three present tasks, five methods

@@ -7,7 +7,6 @@ from tsmtl.training.classification import (
     ClassifierTrainingConfig,
     build_trunk,
     fit_classifier,
-    run_fingerprint,
 )
 
 TINY = {
@@ -41,12 +40,23 @@ def test_fit_classifier_multitask_unequal_lengths_scores_and_checkpoints(tmp_pat
     assert (fit.checkpoint_dir / "last.pt").stat().st_mtime_ns == stamp
 
 
-def test_fingerprint_changes_with_settings_and_data():
-    tasks = {"a": _task("a", 10, 12, 0)}
-    base = run_fingerprint(tasks, "resnet1d", TINY["resnet1d"], ClassifierTrainingConfig(epochs=2), 0)
-    assert base == run_fingerprint(tasks, "resnet1d", TINY["resnet1d"], ClassifierTrainingConfig(epochs=2), 0)
-    assert base != run_fingerprint(tasks, "resnet1d", TINY["resnet1d"], ClassifierTrainingConfig(epochs=3), 0)
-    assert base != run_fingerprint({"a": _task("a", 11, 12, 0)}, "resnet1d", TINY["resnet1d"], ClassifierTrainingConfig(epochs=2), 0)
+def test_another_split_of_the_same_sizes_trains_from_scratch(tmp_path):
+    """The issue's scenario: a new split seed keeps every shape but must not resume the old run."""
+    config = ClassifierTrainingConfig(epochs=2, batch_size=4, lr=1e-2, progress=False)
+    seed0 = {"a": _task("a", 10, 12, 0)}
+    rng = np.random.default_rng(0)  # the same cases, split with another seed
+    y = np.repeat([0, 1], 10)
+    X = rng.normal(size=(20, 1, 12)) + y[:, None, None] * 2.0
+    seed1 = {"a": stratified_split(TimeSeriesData(X=X, y=y, lengths=np.full(20, 12), name="a"), seed=1)}
+    assert {k: v.X.shape for k, v in seed0["a"].items()} == {k: v.X.shape for k, v in seed1["a"].items()}
+    first = fit_classifier(seed0, "resnet1d", TINY["resnet1d"], config, device="cpu", seed=0, checkpoint_dir=tmp_path)
+    second = fit_classifier(seed1, "resnet1d", TINY["resnet1d"], config, device="cpu", seed=0, checkpoint_dir=tmp_path)
+    assert second.checkpoint_dir != first.checkpoint_dir
+    assert first.epochs_run == 2 and second.epochs_run == 2  # trained, not resumed
+    # identical data still resumes: nothing is trained again
+    again = fit_classifier(seed1, "resnet1d", TINY["resnet1d"], config, device="cpu", seed=0, checkpoint_dir=tmp_path)
+    assert again.checkpoint_dir == second.checkpoint_dir and again.epochs_run == 0
+    assert again.test_accuracy == second.test_accuracy
 
 
 def test_bad_architecture_and_mixed_channels_raise():

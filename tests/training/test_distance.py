@@ -206,11 +206,13 @@ def test_fit_distance_model_selects_on_validation_and_scores_the_test_pairs(tmp_
     assert fit.test_predictions.shape == (8,)
     np.testing.assert_allclose(fit.test_errors, np.abs(fit.test_predictions - targets["test"]))
     assert fit.test_metrics["test_mae"] == pytest.approx(fit.test_errors.mean())
-    # the checkpoint and its spec rebuild the same predictor
-    spec = json.loads((tmp_path / MODEL_SPEC_FILE).read_text())
+    # the checkpoint and its spec rebuild the same predictor; they live in a run folder under tmp_path
+    run_dir = fit.training.checkpoint_dir
+    assert run_dir.parent == tmp_path
+    spec = json.loads((run_dir / MODEL_SPEC_FILE).read_text())
     assert spec["kind"] == kind and spec["target_scale"] == pytest.approx(fit.target_scale)
     rebuilt = build_distance_model(spec["kind"], spec["model_kwargs"])
-    rebuilt.load_state_dict(torch.load(tmp_path / "best.pt", weights_only=True)["model"])
+    rebuilt.load_state_dict(torch.load(run_dir / "best.pt", weights_only=True)["model"])
     rebuilt.eval()
     test = torch.from_numpy(pairs["test"]).float()
     with torch.no_grad():

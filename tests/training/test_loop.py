@@ -14,6 +14,7 @@ from tsmtl.data.types import TimeSeriesData
 from tsmtl.models.multitask import MultiTaskClassifier
 from tsmtl.models.resnet1d import ResNet1D
 from tsmtl.training.device import seed_everything
+from tsmtl.training.fingerprint import StaleCheckpointError, data_digest
 from tsmtl.training.loop import (
     Trainer,
     classification_step,
@@ -79,6 +80,7 @@ def _trainer(model, checkpoint_dir, epochs, resume=False, **kwargs) -> Trainer:
         device="cpu",
         checkpoint_dir=checkpoint_dir,
         resume=resume,
+        data_digest=data_digest(TRAIN, VAL),
         seed=7,
         progress=False,
         **kwargs,
@@ -149,7 +151,7 @@ def _linear_trainer(evaluate_fn, epochs, tmp_path, **kwargs):
 
     return Trainer(
         model, step, lambda epoch: [(x[:4], y[:4]), (x[4:], y[4:])], evaluate_fn, epochs=epochs, lr=0.1,
-        device="cpu", checkpoint_dir=tmp_path, progress=False, **kwargs,
+        device="cpu", checkpoint_dir=tmp_path, progress=False, data_digest=data_digest(x, y), **kwargs,
     )
 
 
@@ -231,3 +233,26 @@ def test_move_to_device_keeps_structure():
     moved = move_to_device({"batch": batch, "extra": [torch.ones(1), 5]}, torch.device("cpu"))
     assert isinstance(moved["batch"], ClassificationBatch) and moved["batch"].task == "a"
     assert moved["extra"][1] == 5
+
+
+def test_resume_refuses_a_checkpoint_trained_on_other_data(tmp_path):
+    """The second line of defence: a run folder holding another data digest is never resumed."""
+    first = _linear_trainer(None, 2, tmp_path, monitor="train_loss", mode="min").fit()
+    recorded = torch.load(first.last_checkpoint, weights_only=True)["data_digest"]
+    assert recorded and torch.load(first.best_checkpoint, weights_only=True)["data_digest"] == recorded
+    other = _linear_trainer(None, 3, tmp_path, monitor="train_loss", mode="min", resume=True)
+    other.data_digest = "0" * 32  # as if the folder had been moved next to other data
+    with pytest.raises(StaleCheckpointError, match=f"digest {recorded}.*digest {'0' * 32}"):
+        other.fit()
+    # a checkpoint from before digests existed is refused too
+    state = torch.load(first.last_checkpoint, weights_only=True)
+    del state["data_digest"]
+    torch.save(state, first.last_checkpoint)
+    with pytest.raises(StaleCheckpointError, match="records no data digest"):
+        _linear_trainer(None, 3, tmp_path, monitor="train_loss", mode="min", resume=True).fit()
+
+
+def test_resume_needs_a_data_digest(tmp_path):
+    with pytest.raises(ValueError, match="data_digest"):
+        Trainer(nn.Linear(1, 1), lambda m, b: (m(b).sum(), {}), lambda e: [torch.ones(1, 1)], epochs=1,
+                device="cpu", checkpoint_dir=tmp_path, resume=True)

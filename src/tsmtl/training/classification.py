@@ -10,10 +10,8 @@ tasks), as in the paper.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from tsmtl.models.multitask import MultiTaskClassifier
 from tsmtl.models.resnet1d import ResNet1D
 from tsmtl.models.resnet2d import TemplateResNet2D
 from tsmtl.training.device import choose_device, seed_everything
+from tsmtl.training.fingerprint import data_digest, run_fingerprint
 from tsmtl.training.loop import Trainer, classification_step, evaluate_classifier, model_device
 from tsmtl.training.tensors import ScheduledBatches, SeriesTensors, to_tensors
 
@@ -82,6 +81,8 @@ class ClassifierFit:
     classes : dict task -> np.ndarray (label of each class index)
     checkpoint_dir : Path or None
     history : list of per-epoch records
+    epochs_run : int
+        Epochs trained by this call (0: a finished checkpoint was resumed and only scored).
     """
 
     model: MultiTaskClassifier
@@ -92,13 +93,7 @@ class ClassifierFit:
     classes: dict[str, np.ndarray]
     checkpoint_dir: Path | None
     history: list[dict[str, Any]] = field(default_factory=list)
-
-
-def run_fingerprint(tasks: Mapping[str, Mapping[str, TimeSeriesData]], *parts: Any) -> str:
-    """A short hash of the tasks' shapes and the settings: checkpoints of another setting are never resumed."""
-    summary = {name: {k: [v.n_cases, v.n_channels, v.n_timepoints] for k, v in split.items()} for name, split in tasks.items()}
-    blob = json.dumps([summary, *[asdict(p) if hasattr(p, "__dataclass_fields__") else p for p in parts]], sort_keys=True, default=str)
-    return hashlib.sha1(blob.encode()).hexdigest()[:10]
+    epochs_run: int = 0
 
 
 def fit_classifier(
@@ -130,7 +125,10 @@ def fit_classifier(
     checkpoint_dir : path, optional
         Parent folder; the run writes to ``<checkpoint_dir>/<fingerprint>/``
         (``last.pt`` each epoch, ``best.pt``) and resumes from it when
-        ``resume`` and it exists.
+        ``resume`` and it exists. The fingerprint hashes the content of every
+        split (train, val, test: values, labels, lengths, names) and every setting,
+        so other data of the same shape gets another folder; the checkpoints record
+        the data digest and a mismatch is refused (see :mod:`tsmtl.training.fingerprint`).
     """
     if not tasks:
         raise ValueError("no tasks to train on")
@@ -150,10 +148,11 @@ def fit_classifier(
 
     trunk = build_trunk(architecture, next(iter(channels.values())), model_params)
     model = MultiTaskClassifier(trunk, trunk.out_features, {name: t.n_classes for name, t in train.items()})
+    digest = data_digest(tasks)
     run_dir = None
     if checkpoint_dir is not None:
         run_dir = Path(checkpoint_dir) / run_fingerprint(
-            tasks, architecture, dict(model_params or {}), config, seed, MODEL_REVISION
+            digest, architecture, dict(model_params or {}), config, seed, MODEL_REVISION
         )
     trainer = Trainer(
         model,
@@ -169,6 +168,7 @@ def fit_classifier(
         patience=config.patience,
         checkpoint_dir=run_dir,
         resume=resume and run_dir is not None,
+        data_digest=digest,
         seed=seed,
         progress=config.progress,
         amp_dtype=config.amp_dtype,
@@ -188,6 +188,7 @@ def fit_classifier(
         classes={name: t.classes for name, t in train.items()},
         checkpoint_dir=run_dir,
         history=list(result.history),
+        epochs_run=result.epochs_run,
     )
 
 

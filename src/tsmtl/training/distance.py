@@ -49,6 +49,7 @@ from tsmtl.evaluation.metrics import mae, mse
 from tsmtl.models.resnet2d import pairwise_distance_matrix
 from tsmtl.models.siamese import SiameseResNet1D, SiameseResNet2D
 from tsmtl.training.device import seed_everything
+from tsmtl.training.fingerprint import data_digest, run_fingerprint
 from tsmtl.training.loop import Trainer, TrainingResult, model_device
 
 logger = logging.getLogger(__name__)
@@ -344,7 +345,10 @@ def fit_distance_model(
         ``progress`` (False), ``grad_clip_norm`` (None), and ``kind`` -> model keyword
         arguments (e.g. ``config["resnet2d"] = {"width": 64, "n_blocks": 8}``).
     checkpoint_dir : path, optional
-        ``last.pt``/``best.pt`` of the :class:`Trainer` and :data:`MODEL_SPEC_FILE` go here.
+        Parent folder: the run writes ``last.pt``/``best.pt`` of the :class:`Trainer` and
+        :data:`MODEL_SPEC_FILE` into ``<checkpoint_dir>/<fingerprint>/``, the fingerprint
+        hashing the content of every split's pairs and targets and every setting
+        (:mod:`tsmtl.training.fingerprint`); other pairs or targets never resume it.
     device : str or torch.device
         Through :func:`choose_device`.
     seed : int
@@ -367,10 +371,12 @@ def fit_distance_model(
     model_kwargs = _plain(dict(config.get(kind) or {}))
     eval_batch_size = int(config.get("eval_batch_size", 512))
 
+    digest = data_digest({split: pairs_by_split[split] for split in SPLITS}, {split: targets_by_split[split] for split in SPLITS})
     seed_everything(int(seed))
     model = build_distance_model(kind, model_kwargs)
     if checkpoint_dir is not None:
-        checkpoint_dir = Path(checkpoint_dir)
+        settings = {key: value for key, value in _plain(dict(config)).items() if key not in ("resume", "progress")}
+        checkpoint_dir = Path(checkpoint_dir) / run_fingerprint(digest, kind, settings, int(seed))
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         spec = {"kind": kind, "model_kwargs": model_kwargs, "target_scale": scale}
         (checkpoint_dir / MODEL_SPEC_FILE).write_text(json.dumps(spec, indent=2) + "\n")
@@ -389,7 +395,8 @@ def fit_distance_model(
         monitor="val_mse",
         mode="min",
         checkpoint_dir=checkpoint_dir,
-        resume=bool(config.get("resume", False)),
+        resume=bool(config.get("resume", False)) and checkpoint_dir is not None,
+        data_digest=digest,
         seed=int(seed),
         progress=bool(config.get("progress", False)),
     )

@@ -44,6 +44,7 @@ from tqdm.auto import tqdm
 
 from tsmtl.evaluation.metrics import per_task_accuracy
 from tsmtl.training.device import choose_device, seed_everything
+from tsmtl.training.fingerprint import check_resumable
 from tsmtl.training.tensors import SeriesTensors
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ class TrainingResult:
         Wall time of training + evaluation of every epoch in ``history``.
     stopped_early : bool
         True when ``patience`` ended the run before ``epochs``.
+    epochs_run : int
+        Epochs trained by this call (0 when a finished run was resumed: it only loads).
     """
 
     model: nn.Module
@@ -91,6 +94,7 @@ class TrainingResult:
     best_checkpoint: Path | None = None
     seconds_per_epoch: list[float] = field(default_factory=list)
     stopped_early: bool = False
+    epochs_run: int = 0
 
 
 def move_to_device(batch: Any, device: torch.device) -> Any:
@@ -188,6 +192,11 @@ class Trainer:
         Where ``last.pt`` and ``best.pt`` go; None keeps the best weights in memory only.
     resume : bool
         Continue from ``checkpoint_dir/last.pt`` when it exists (else start fresh).
+    data_digest : str, optional
+        :func:`~tsmtl.training.fingerprint.data_digest` of the data the run trains and is scored
+        on; recorded in both checkpoints. Required with ``resume=True``: a checkpoint whose
+        recorded digest differs (or that records none) is refused with
+        :class:`~tsmtl.training.fingerprint.StaleCheckpointError` instead of being resumed.
     seed : int or None
         :func:`~tsmtl.training.device.seed_everything` at the start of a fresh run (a resumed
         run restores the saved RNG states instead). Build the model after seeding yourself if
@@ -217,6 +226,7 @@ class Trainer:
         patience: int | None = None,
         checkpoint_dir: str | os.PathLike | None = None,
         resume: bool = False,
+        data_digest: str | None = None,
         seed: int | None = 0,
         progress: bool = True,
         amp_dtype: str | torch.dtype | None = None,
@@ -227,6 +237,8 @@ class Trainer:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
         if resume and checkpoint_dir is None:
             raise ValueError("resume=True needs a checkpoint_dir")
+        if resume and not data_digest:
+            raise ValueError("resume=True needs the data_digest of the data (tsmtl.training.fingerprint.data_digest)")
         if patience is not None and int(patience) < 1:
             raise ValueError(f"patience must be >= 1, got {patience}")
         if isinstance(amp_dtype, str):
@@ -245,6 +257,7 @@ class Trainer:
         self.patience = None if patience is None else int(patience)
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
         self.resume = bool(resume)
+        self.data_digest = data_digest
         self.seed = seed
         self.progress = bool(progress)
         self.amp_dtype = amp_dtype
@@ -330,6 +343,7 @@ class Trainer:
                 "mode": self.mode,
                 "history": history,
                 "rng": _rng_state(),
+                "data_digest": self.data_digest,
             },
             self.last_checkpoint,
         )
@@ -346,6 +360,7 @@ class Trainer:
             self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         if self.resume and self.last_checkpoint.exists():
             state = torch.load(self.last_checkpoint, map_location=self.device, weights_only=True)
+            check_resumable(state.get("data_digest"), self.data_digest, self.last_checkpoint)
             if (state["monitor"], state["mode"]) != (self.monitor, self.mode):
                 raise ValueError(
                     f"{self.last_checkpoint}: saved with monitor={state['monitor']!r} mode={state['mode']!r}, "
@@ -356,13 +371,16 @@ class Trainer:
             start_epoch = int(state["epoch"]) + 1
             best_metric, best_epoch, history = state["best_metric"], state["best_epoch"], list(state["history"])
             if best_epoch is not None and self.best_checkpoint.exists():
-                best_state = torch.load(self.best_checkpoint, map_location="cpu", weights_only=True)["model"]
+                saved_best = torch.load(self.best_checkpoint, map_location="cpu", weights_only=True)
+                check_resumable(saved_best.get("data_digest"), self.data_digest, self.best_checkpoint)
+                best_state = saved_best["model"]
             _set_rng_state(state["rng"])
             logger.info("resuming from %s after epoch %d", self.last_checkpoint, start_epoch - 1)
         elif self.seed is not None:
             seed_everything(self.seed)
 
         stopped_early = False
+        epochs_run = 0
         for epoch in range(start_epoch, self.epochs):
             # Early stopping looks at the history only, so a resumed run stops where the original would have.
             if self.patience is not None and best_epoch is not None and (epoch - 1) - best_epoch >= self.patience:
@@ -376,12 +394,16 @@ class Trainer:
             if self.monitor not in record:
                 raise KeyError(f"monitor {self.monitor!r} is not in the epoch record; available: {sorted(record)}")
             history.append(record)
+            epochs_run += 1
             value = float(record[self.monitor])
             if self._improved(value, best_metric):
                 best_metric, best_epoch = value, epoch
                 best_state = {key: tensor.detach().cpu().clone() for key, tensor in self.model.state_dict().items()}
                 if self.checkpoint_dir is not None:
-                    _atomic_save({"model": best_state, "epoch": epoch, "metric": value}, self.best_checkpoint)
+                    _atomic_save(
+                        {"model": best_state, "epoch": epoch, "metric": value, "data_digest": self.data_digest},
+                        self.best_checkpoint,
+                    )
             if self.checkpoint_dir is not None:
                 self._save_last(epoch, best_metric, best_epoch, history)
             logger.info(
@@ -402,6 +424,7 @@ class Trainer:
             best_checkpoint=self.best_checkpoint if best_epoch is not None and self.checkpoint_dir is not None else None,
             seconds_per_epoch=[float(record["seconds"]) for record in history],
             stopped_early=stopped_early,
+            epochs_run=epochs_run,
         )
 
 
