@@ -6,7 +6,6 @@ import pytest
 import torch
 from torch import nn
 
-from tsmtl.models.multitask import MultiTaskClassifier
 from tsmtl.models.resnet1d import ResNet1D
 from tsmtl.models.resnet2d import (
     ResNet2D,
@@ -197,28 +196,6 @@ def test_resnet2d_training_statistics_ignore_padding(trunk_kind):
 
 
 # -- multitask heads ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("trunk_kind", ["resnet1d", "resnet2d"])
-def test_multitask_classifier_with_unequal_task_lengths(trunk_kind):
-    trunk = ResNet1D(**TINY_1D) if trunk_kind == "resnet1d" else TemplateResNet2D(**TINY_2D)
-    model = MultiTaskClassifier(trunk, trunk.out_features, {"short": 3, "long": 5})
-    short, long_ = torch.randn(4, 1, 37), torch.randn(2, 1, 150)
-    assert model(short, "short").shape == (4, 3)
-    assert model(long_, "long", lengths=torch.tensor([150, 90])).shape == (2, 5)
-    assert model.features(short).shape == (4, trunk.out_features)
-    model.zero_grad()
-    model(short, "short").sum().backward()
-    assert model.heads["short"].weight.grad is not None
-    assert model.heads["long"].weight.grad is None  # only the task's own head is used
-    assert all(p.grad is not None for p in model.trunk.parameters())  # the trunk is shared
-    with pytest.raises(KeyError, match="unknown task"):
-        model(short, "other")
-
-
-def test_multitask_classifier_rejects_bad_task_names():
-    with pytest.raises(ValueError, match="task names"):
-        MultiTaskClassifier(ResNet1D(**TINY_1D), 8, {"a.b": 2})
-
-
 # -- Siamese distance learners ------------------------------------------------------------------------
 def test_siamese_resnet1d_pair_of_unequal_lengths():
     model = SiameseResNet1D(widths=(4, 8, 8), embedding_dim=6)

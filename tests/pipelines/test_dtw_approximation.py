@@ -11,9 +11,9 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
+from tsmtl.experiments.dtw_approximation import dtw_targets
 from tsmtl.pipelines.dtw_approximation import create_pipeline
 from tsmtl.pipelines.dtw_approximation.nodes import window_folder
-from tsmtl.training.distance import dtw_targets
 
 TEST_PARAMETERS = Path(__file__).resolve().parents[2] / "conf" / "test" / "parameters_dtw_approximation.yml"
 

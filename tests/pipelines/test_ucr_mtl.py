@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
 from tsmtl.data.tasks import split_task
 from tsmtl.data.types import TimeSeriesData
+from tsmtl.evaluation.paper_tables import METHODS
 from tsmtl.pipelines.ucr_mtl import create_pipeline
-from tsmtl.pipelines.ucr_mtl.nodes import METHOD_NAMES
+
+TABLE_I_METHODS = [
+    {"id": "1nn_dtw", "name": "1NN-DTW", "kind": "1nn_dtw", "params": {"window": None, "n_jobs": 1}},
+    {"id": "resnet1d", "name": "ResNet1D", "backbone": "resnet1d", "multitask": False},
+    {"id": "resnet2d", "name": "ResNet2D", "backbone": "resnet2d", "multitask": False},
+    {"id": "resnet1d_mtl", "name": "ResNet1D w/ MTL", "backbone": "resnet1d", "multitask": True, "sharing": "hard", "weighting": "equal"},
+    {"id": "resnet2d_mtl", "name": "ResNet2D w/ MTL", "backbone": "resnet2d", "multitask": True, "sharing": "hard", "weighting": "equal"},
+]
 
 
 def _task(name, n_per_class, length, seed, gap=False, short=False, split_seed=None):
@@ -42,17 +51,20 @@ def _run(splits, groups, options) -> DataCatalog:
     return catalog
 
 
-def _options(tmp_path, methods):
+def _options(tmp_path, select=None, methods=TABLE_I_METHODS):
     return {
         "profile": "test",
         "groups": None,
         "methods": methods,
+        "select": select,
         "seed": 0,
         "feeding": {"znormalise": True, "gaps": "interpolate", "length": "native", "resample_length": None},
         "training": {"epochs": 1, "batch_size": 8, "lr": 1e-2, "progress": False},
-        "resnet1d": {"widths": [4, 8, 8]},
-        "resnet2d": {"n_templates": 2, "template_length": 8, "width": 4, "n_blocks": 3},
-        "one_nn_dtw": {"window": None, "n_jobs": 1},
+        "backbones": {
+            "resnet1d": {"widths": [4, 8, 8]},
+            "resnet2d": {"n_templates": 2, "template_length": 8, "width": 4, "n_blocks": 3},
+            "fcn": {"widths": [4, 8, 4], "kernel_sizes": [5, 3, 3]},
+        },
         "tsne": {"group": "SemgHand"},
         "checkpoint_dir": str(tmp_path / "models"),
         "resume": True,
@@ -90,17 +102,17 @@ def test_ucr_mtl_end_to_end(tmp_path):
         "DodgerLoopDay": _task("DodgerLoopDay", 10, 16, 2, gap=True),
     }
     groups = {"Cricket": ["CricketX", "CricketY", "CricketZ"], "DodgerLoop": ["DodgerLoopDay"]}
-    options = _options(tmp_path, list(METHOD_NAMES))
+    options = _options(tmp_path)
     catalog = _run(splits, groups, options)
 
     results = catalog["ucr_mtl_results"].load()
     assert len(results) == 3 * 5  # three present tasks, five methods
-    assert set(results["method"]) == set(METHOD_NAMES.values())
+    assert set(results["method"]) == set(METHODS)
     assert results["accuracy"].between(0, 1).all()
     table = catalog["ucr_mtl_accuracy_report"].load()
     assert (table["feeding"] == "znormalise=True, gaps=interpolate, length=native").all()
     assert set(table["task"]) == {"CricketX", "CricketY", "DodgerLoopDay"}
-    ranks = table[[f"{m} rank" for m in METHOD_NAMES.values()]].to_numpy()
+    ranks = table[[f"{m} rank" for m in METHODS]].to_numpy()
     np.testing.assert_allclose(ranks.sum(axis=1), 15.0)  # 1+2+3+4+5 on every task
     assert table.loc[table["task"] == "CricketX", "ResNet2D w/ MTL (paper)"].item() == 0.95
     markdown = catalog["ucr_mtl_accuracy_markdown"].load()
@@ -111,3 +123,33 @@ def test_ucr_mtl_end_to_end(tmp_path):
     # checkpoints: one folder per single-task model and per MTL group
     models = tmp_path / "models"
     assert (models / "resnet2d_mtl" / "Cricket").is_dir() and (models / "resnet1d" / "DodgerLoopDay").is_dir()
+
+
+def test_a_sixth_method_is_one_yaml_entry(tmp_path):
+    """A new backbone x sharing x weighting joins Table I from the parameters alone."""
+    sixth = {"id": "fcn_mtl_uw", "name": "FCN w/ MTL (uncertainty)", "backbone": "fcn", "multitask": True, "sharing": "attention", "weighting": "uncertainty"}
+    splits = {"CricketX": _task("CricketX", 10, 24, 0), "CricketY": _task("CricketY", 10, 24, 1, short=True)}
+    options = _options(tmp_path, select=["1nn_dtw", "resnet1d_mtl", "fcn_mtl_uw"], methods=[*TABLE_I_METHODS, sixth])
+    catalog = _run(splits, {"Cricket": ["CricketX", "CricketY"]}, options)
+    table = catalog["ucr_mtl_accuracy_report"].load()
+    assert "FCN w/ MTL (uncertainty)" in table.columns and "FCN w/ MTL (uncertainty) rank" in table.columns
+    assert "FCN w/ MTL (uncertainty) (paper)" not in table.columns  # not a Table I column
+    np.testing.assert_allclose(table[[c for c in table.columns if c.endswith(" rank")]].sum(axis=1), 6.0)  # 1+2+3
+    markdown = catalog["ucr_mtl_accuracy_markdown"].load()
+    assert "| Group | Task | 1NN-DTW | ResNet1D w/ MTL | FCN w/ MTL (uncertainty) |" in markdown
+    assert (tmp_path / "models" / "fcn_mtl_uw" / "Cricket").is_dir()
+
+
+def test_bad_method_lists_fail_before_any_work(tmp_path):
+    splits = {"CricketX": _task("CricketX", 10, 24, 0)}
+    groups = {"Cricket": ["CricketX"]}
+    for methods, message in [
+        (["resnet1d"], "methods are mappings"),
+        ([{"name": "X", "backbone": "resnet1d", "sharing": "cross_stitch", "multitask": True}], "unknown sharing"),
+        ([{"name": "X", "kind": "knn"}], "unknown kind"),
+        ([{"name": "X"}], "needs a backbone"),
+    ]:
+        with pytest.raises(Exception, match=message):
+            _run(splits, groups, _options(tmp_path, methods=methods))
+    with pytest.raises(Exception, match="unknown methods \\['resnet3d'\\]"):
+        _run(splits, groups, _options(tmp_path, select=["resnet3d"]))

@@ -1,4 +1,5 @@
-"""The one training loop: resume equals an uninterrupted run, best-checkpoint selection, helpers."""
+"""The one training loop: resume equals an uninterrupted run, best-checkpoint selection, task
+weighting through StepOutput, batched inference."""
 
 from __future__ import annotations
 
@@ -11,18 +12,22 @@ import torch.nn.functional as F
 from torch import nn
 
 from tsmtl.data.types import TimeSeriesData
-from tsmtl.models.multitask import MultiTaskClassifier
 from tsmtl.models.resnet1d import ResNet1D
+from tsmtl.models.sharing import SharedTrunk
+from tsmtl.tasks import TaskSpec
 from tsmtl.training.device import seed_everything
 from tsmtl.training.fingerprint import StaleCheckpointError, data_digest
-from tsmtl.training.loop import (
-    Trainer,
-    classification_step,
-    evaluate_classifier,
-    move_to_device,
-    predict_classifier,
+from tsmtl.training.loop import StepOutput, Trainer, move_to_device, predict_batched
+from tsmtl.training.multitask import evaluate_tasks, multitask_step, predict_outputs
+from tsmtl.training.tensors import (
+    JointBatches,
+    JointTensors,
+    ScheduledBatches,
+    TaskBatch,
+    encode_labels,
+    to_tensors,
 )
-from tsmtl.training.tensors import ClassificationBatch, ScheduledBatches, encode_labels, to_tensors
+from tsmtl.training.weighting import build_weighting
 
 
 def _task(name: str, n: int, length: int, n_classes: int, seed: int, variable: bool = False) -> TimeSeriesData:
@@ -54,27 +59,32 @@ class _DropoutTrunk(nn.Module):
         return self.dropout(self.resnet(x, lengths))
 
 
-def _model() -> MultiTaskClassifier:
-    trunk = _DropoutTrunk()
-    return MultiTaskClassifier(trunk, trunk.out_features, {"a": 2, "b": 3})
+SPECS = {"a": TaskSpec("a", "classification", 2, metrics=("accuracy",)), "b": TaskSpec("b", "classification", 3, metrics=("accuracy",))}
+
+
+def _model() -> SharedTrunk:
+    return SharedTrunk(_DropoutTrunk(), SPECS)
 
 
 def _noisy_step(model, batch):
-    """classification_step on a batch jittered with NumPy and Python random draws (both RNGs matter)."""
-    task, x, lengths, y = batch
+    """The multitask step on a batch jittered with NumPy and Python random draws (both RNGs matter)."""
+    x, lengths, targets = batch
     noise = torch.from_numpy(np.random.normal(scale=0.1, size=tuple(x.shape)).astype(np.float32))
-    x = x + noise * random.random()
-    return classification_step(model, ClassificationBatch(task, x, lengths, y))
+    return multitask_step(SPECS)(model, TaskBatch(x + noise * random.random(), lengths, targets))
+
+
+def _val_sets():
+    train = {task: to_tensors(data) for task, data in TRAIN.items()}
+    return train, [(t, {task: t.y}) for task, t in ((task, to_tensors(data, classes=train[task].classes)) for task, data in VAL.items())]
 
 
 def _trainer(model, checkpoint_dir, epochs, resume=False, **kwargs) -> Trainer:
-    train = {task: to_tensors(data) for task, data in TRAIN.items()}
-    val = {task: to_tensors(data, classes=train[task].classes) for task, data in VAL.items()}
+    train, val = _val_sets()
     return Trainer(
         model,
         _noisy_step,
         ScheduledBatches.build(train, batch_size=4, seed=11),
-        lambda m: evaluate_classifier(m, val, batch_size=3),
+        lambda m: evaluate_tasks(m, val, SPECS, batch_size=3),
         epochs=epochs,
         lr=1e-2,
         device="cpu",
@@ -203,36 +213,142 @@ def test_tensors_from_time_series_data():
         encode_labels(np.array([0, 5]), np.array([0, 1]), name="val")
 
 
-def test_classification_step_and_evaluate_classifier():
+def test_multitask_step_and_evaluate_tasks():
     torch.manual_seed(0)
-    model = MultiTaskClassifier(ResNet1D(widths=(4, 4, 4)), 4, {"a": 2, "b": 3})
-    val = {task: to_tensors(data) for task, data in VAL.items()}
-    x, lengths, y = val["b"].batch(np.arange(3))
-    loss, logs = classification_step(model, ("b", x, lengths, y))
-    logits = model(x, "b", lengths=lengths)
-    torch.testing.assert_close(loss, F.cross_entropy(logits, y))
-    assert float(logs["accuracy"]) == float((logits.argmax(-1) == y).float().mean())
+    model = SharedTrunk(ResNet1D(widths=(4, 4, 4)), SPECS)
+    _, val = _val_sets()
+    tensors_b = val[1][0]
+    x, lengths, y = tensors_b.batch(np.arange(3))
+    output = multitask_step(SPECS)(model, TaskBatch(x, lengths, {"b": y}))
+    logits = model(x, lengths, tasks=["b"])["b"]
+    assert set(output.losses) == {"b"} and output.extra is None
+    torch.testing.assert_close(output.losses["b"], F.cross_entropy(logits, y))
 
-    metrics = evaluate_classifier(model, val, batch_size=2)
+    metrics = evaluate_tasks(model, val, SPECS, batch_size=2)
     model.eval()
     with torch.no_grad():
         direct = {}
-        for task in val:
+        for tensors, targets in val:
+            (task,) = targets
             expected = []
-            for i in range(len(val[task])):  # one series at a time, cut to its own length
-                xi, li, _ = val[task].batch(np.array([i]))
-                expected.append(int(model(xi, task, lengths=li).argmax()))
-            direct[task] = float(np.mean(np.array(expected) == val[task].y.numpy()))
-            assert predict_classifier(model, val[task], task, batch_size=2).tolist() == expected
+            for i in range(len(tensors)):  # one series at a time, cut to its own length
+                xi, li, _ = tensors.batch(np.array([i]))
+                expected.append(int(model(xi, li)[task].argmax()))
+            direct[task] = float(np.mean(np.array(expected) == tensors.y.numpy()))
+            assert predict_outputs(model, tensors, [task], batch_size=2)[task].argmax(axis=1).tolist() == expected
     assert metrics["val_accuracy/a"] == direct["a"] and metrics["val_accuracy/b"] == direct["b"]
     assert metrics["val_accuracy"] == pytest.approx((direct["a"] + direct["b"]) / 2)
+    assert metrics["val_loss"] == pytest.approx((metrics["val_loss/a"] + metrics["val_loss/b"]) / 2)
+
+
+def test_predict_batched_returns_the_original_order_whatever_the_batching():
+    model = nn.Linear(3, 2)
+    x = torch.randn(7, 3)
+    direct = model(x).detach().numpy()
+    for order in (None, np.array([6, 0, 5, 1, 4, 2, 3])):
+        out = predict_batched(model, lambda m, xb: {"y": m(xb)}, 7, lambda index: (x[index],), batch_size=3, order=order)
+        np.testing.assert_allclose(out["y"], direct, rtol=1e-6)
+    assert model.training  # the previous mode is restored
 
 
 def test_move_to_device_keeps_structure():
-    batch = ClassificationBatch("a", torch.zeros(2, 1, 3), torch.tensor([3, 2]), torch.tensor([0, 1]))
+    batch = TaskBatch(torch.zeros(2, 1, 3), torch.tensor([3, 2]), {"a": torch.tensor([0, 1])})
     moved = move_to_device({"batch": batch, "extra": [torch.ones(1), 5]}, torch.device("cpu"))
-    assert isinstance(moved["batch"], ClassificationBatch) and moved["batch"].task == "a"
+    assert isinstance(moved["batch"], TaskBatch) and set(moved["batch"].targets) == {"a"}
     assert moved["extra"][1] == 5
+
+
+# -- task weighting through StepOutput ----------------------------------------------------------
+JOINT_SPECS = {"up": TaskSpec("up", "binary"), "level": TaskSpec("level", "regression", 2)}
+
+
+def _joint_tensors(n=24, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, 10, generator=generator)
+    level = torch.stack([x[:, 0, -1], x[:, 0, -2]], dim=1)
+    up = (x[:, 0, -1] > 0).float()
+    up[::5] = float("nan")  # partial labels
+    return JointTensors(x, torch.full((n,), 10), {"up": up, "level": level})
+
+
+def _joint_trainer(checkpoint_dir, epochs, weighting, resume=False):
+    train, val = _joint_tensors(), _joint_tensors(8, seed=1)
+    return Trainer(
+        lambda: SharedTrunk(_DropoutTrunk(), JOINT_SPECS),
+        multitask_step(JOINT_SPECS),
+        JointBatches(train, batch_size=6, seed=3),
+        lambda m: evaluate_tasks(m, [(val, val.targets)], JOINT_SPECS, batch_size=4),
+        epochs=epochs,
+        lr=1e-2,
+        device="cpu",
+        monitor="val_loss",
+        mode="min",
+        checkpoint_dir=checkpoint_dir,
+        resume=resume,
+        data_digest=data_digest(train.x, train.targets),
+        seed=5,
+        progress=False,
+        weighting=build_weighting(weighting, list(JOINT_SPECS)),
+    )
+
+
+@pytest.mark.parametrize("weighting", ["uncertainty", "dwa", "gradnorm", "pcgrad"])
+def test_resume_with_a_task_weighting_gives_the_same_run(tmp_path, weighting):
+    full = _joint_trainer(tmp_path / "full", 4, weighting).fit()
+    _joint_trainer(tmp_path / "cut", 2, weighting).fit()
+    seed_everything(99)
+    resumed = _joint_trainer(tmp_path / "cut", 4, weighting, resume=True).fit()
+    assert [r["train_loss"] for r in resumed.history] == [r["train_loss"] for r in full.history]
+    assert [r.get("train_weight/up") for r in resumed.history] == [r.get("train_weight/up") for r in full.history]
+    last_full, last_cut = _last_weights(tmp_path / "full"), _last_weights(tmp_path / "cut")
+    for key in last_full:
+        assert torch.equal(last_full[key], last_cut[key]), key
+    saved = torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["weighting"]
+    assert saved is not None
+
+
+def test_learned_weights_are_optimised_without_weight_decay_and_logged(tmp_path):
+    trainer = _joint_trainer(None, 2, "uncertainty")
+    before = trainer.weighting.log_variance.detach().clone()
+    groups = trainer.optimizer.param_groups
+    assert len(groups) == 2 and groups[1]["weight_decay"] == 0.0 and groups[1]["params"][0] is trainer.weighting.log_variance
+    result = trainer.fit()
+    assert not torch.equal(before, trainer.weighting.log_variance.detach())
+    record = result.history[-1]
+    for task in JOINT_SPECS:  # per-task training losses and the weights applied, per epoch
+        assert np.isfinite(record[f"train_loss/{task}"]) and np.isfinite(record[f"train_weight/{task}"])
+        assert np.isfinite(record[f"val_loss/{task}"])
+    assert np.isfinite(record["val_auprc/up"]) and np.isfinite(record["val_mae/level"])
+
+
+def test_dwa_sees_the_epoch_mean_of_every_task_loss(tmp_path):
+    trainer = _joint_trainer(None, 3, "dwa")
+    seen = []
+    original = trainer.weighting.end_epoch
+    trainer.weighting.end_epoch = lambda epoch, means: (seen.append((epoch, dict(means))), original(epoch, means))[1]
+    result = trainer.fit()
+    assert [epoch for epoch, _ in seen] == [0, 1, 2]
+    for (epoch, means), record in zip(seen, result.history, strict=True):
+        assert means == {task: record[f"train_loss/{task}"] for task in JOINT_SPECS}
+    assert result.history[0]["train_weight/up"] == 1.0 and result.history[1]["train_weight/up"] == 1.0
+
+
+def test_a_step_output_without_weighting_sums_the_losses_and_the_regulariser():
+    weight = nn.Parameter(torch.tensor(2.0))
+
+    class Toy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = weight
+
+    def step(model, batch):
+        return StepOutput(losses={"a": model.w * 3.0, "b": model.w**2}, extra=0.5 * model.w)
+
+    trainer = Trainer(Toy(), step, lambda e: [torch.zeros(1)], epochs=1, lr=0.0, device="cpu", monitor="train_loss", mode="min", progress=False)
+    record = trainer.fit().history[0]
+    assert record["train_loss"] == pytest.approx(6.0 + 4.0 + 1.0)
+    assert weight.grad.item() == pytest.approx(3.0 + 4.0 + 0.5)
+    assert record["train_loss/a"] == 6.0 and record["train_regularisation"] == 1.0
 
 
 def test_resume_refuses_a_checkpoint_trained_on_other_data(tmp_path):

@@ -23,11 +23,24 @@ full length takes the unmasked path (torch's fused batch norm, no mask products)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 from torch import nn
 
 from tsmtl.models.masked_norm import MaskedBatchNorm1d, masked_skip
+
+
+class FeatureMap(NamedTuple):
+    """One stage's output of a backbone, with its validity mask.
+
+    ``values`` is ``(B, C, T)`` (1D trunks) or ``(B, C, H, W)`` (2D trunks), zero at masked
+    positions; ``mask`` is boolean ``(B, 1, T)`` / ``(B, 1, H, W)``, or None when every position
+    is valid (a full-length batch).
+    """
+
+    values: torch.Tensor
+    mask: torch.Tensor | None
 
 
 def time_mask(lengths: torch.Tensor | None, n_timepoints: int, device: torch.device) -> torch.Tensor | None:
@@ -147,8 +160,34 @@ class ResNet1D(nn.Module):
         self.in_channels = in_channels
         self.out_features = int(widths[-1])
 
+    def feature_maps(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> list[FeatureMap]:
+        """The output of every residual block, ``(B, widths[i], T)`` each, padded steps zero.
+
+        Parameters
+        ----------
+        x : Tensor, float, shape (B, C, T) or (B, T) when ``in_channels == 1``
+        lengths : Tensor, int, shape (B,), optional
+            True lengths; steps ``t >= lengths[b]`` are ignored (masked). None: all ``T`` valid.
+        """
+        if x.dim() == 2:
+            x = x.unsqueeze(1)
+        if x.dim() != 3 or x.shape[1] != self.in_channels:
+            raise ValueError(f"ResNet1D expects (B, {self.in_channels}, T), got {tuple(x.shape)}")
+        mask = time_mask(full_length_as_none(lengths, x.shape[-1]), x.shape[-1], x.device)
+        # torch.where, not a product: non-finite padding (NaN) must not leak in as NaN * 0.
+        h = x if mask is None else torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device))
+        maps = []
+        for block in self.blocks:
+            h = block(h, mask)
+            maps.append(FeatureMap(h, mask))
+        return maps
+
+    def forward_steps(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-step features ``(B, widths[-1], T)`` (the last block's output; padded steps zero)."""
+        return self.feature_maps(x, lengths)[-1].values
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """Feature vectors of a batch of series.
+        """Feature vectors of a batch of series: the masked mean over time of the last block.
 
         Parameters
         ----------
@@ -160,13 +199,5 @@ class ResNet1D(nn.Module):
         -------
         Tensor, shape (B, widths[-1])
         """
-        if x.dim() == 2:
-            x = x.unsqueeze(1)
-        if x.dim() != 3 or x.shape[1] != self.in_channels:
-            raise ValueError(f"ResNet1D expects (B, {self.in_channels}, T), got {tuple(x.shape)}")
-        mask = time_mask(full_length_as_none(lengths, x.shape[-1]), x.shape[-1], x.device)
-        # torch.where, not a product: non-finite padding (NaN) must not leak in as NaN * 0.
-        h = x if mask is None else torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device))
-        for block in self.blocks:
-            h = block(h, mask)
-        return masked_mean(h, mask, dims=(2,))
+        last = self.feature_maps(x, lengths)[-1]
+        return masked_mean(last.values, last.mask, dims=(2,))

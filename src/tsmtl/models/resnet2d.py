@@ -40,7 +40,7 @@ import torch
 from torch import nn
 
 from tsmtl.models.masked_norm import MaskedBatchNorm2d, masked_skip
-from tsmtl.models.resnet1d import full_length_as_none, masked_mean
+from tsmtl.models.resnet1d import FeatureMap, full_length_as_none, masked_mean, time_mask
 
 #: bytes per float32 element, used by :func:`distance_tensor_bytes`.
 FLOAT32_BYTES = 4
@@ -230,13 +230,13 @@ class ResNet2D(nn.Module):
             size = math.ceil(size / 2)
         return size
 
-    def forward(
+    def feature_maps(
         self,
         x: torch.Tensor,
         lengths: torch.Tensor | None = None,
         col_lengths: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Feature vectors of a batch of distance tensors.
+    ) -> list[FeatureMap]:
+        """The output of every block after its stride-2 downsampling, ``(B, widths[i], n_i, m_i)``.
 
         Parameters
         ----------
@@ -248,7 +248,8 @@ class ResNet2D(nn.Module):
 
         Returns
         -------
-        Tensor, shape (B, out_features)
+        list of FeatureMap
+            ``n_i = ceil(n / 2**(i+1))`` (likewise ``m_i``); masked cells zero.
         """
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"ResNet2D expects (B, {self.in_channels}, n, m), got {tuple(x.shape)}")
@@ -256,6 +257,7 @@ class ResNet2D(nn.Module):
         col_lengths = full_length_as_none(col_lengths, x.shape[3])
         mask = grid_mask(lengths, col_lengths, x.shape[2], x.shape[3], x.device)
         h = x if mask is None else torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device))
+        maps = []
         for block, downsample in zip(self.blocks, self.downsamples, strict=True):
             h = block(h, mask)
             conv, norm, relu = downsample
@@ -265,7 +267,25 @@ class ResNet2D(nn.Module):
             h = relu(norm(h, mask))
             if mask is not None:
                 h = h * mask
-        return masked_mean(h, mask, dims=(2, 3))
+            maps.append(FeatureMap(h, mask))
+        return maps
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        col_lengths: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Feature vectors of a batch of distance tensors: masked global average pooling.
+
+        Parameters as :meth:`feature_maps`.
+
+        Returns
+        -------
+        Tensor, shape (B, out_features)
+        """
+        last = self.feature_maps(x, lengths, col_lengths)[-1]
+        return masked_mean(last.values, last.mask, dims=(2, 3))
 
 
 def init_templates(n_templates: int, n_channels: int, length: int, kind: str = "random_walk") -> torch.Tensor:
@@ -324,11 +344,31 @@ class TemplateResNet2D(nn.Module):
         self.in_channels = int(in_channels)
         self.out_features = self.resnet.out_features
 
+    def _distances(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        """``(B, k, n, m)`` distances to the templates, the padded steps of ``x`` zeroed first.
+
+        Zeroing before the distances (not only the distance rows after) keeps non-finite
+        padding (NaN) out of the templates' gradient: ``0 * NaN`` would be NaN.
+        """
+        x = _as_channels(x, "x")
+        lengths = full_length_as_none(lengths, x.shape[-1])
+        if lengths is not None:
+            mask = time_mask(lengths, x.shape[-1], x.device)
+            x = torch.where(mask, x, torch.zeros((), dtype=x.dtype, device=x.device))
+        return pairwise_distance_tensor(x, self.templates)
+
+    def feature_maps(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> list[FeatureMap]:
+        """Block outputs of the ResNet2D over the series' distance tensor to the templates.
+
+        ``x`` (B, C, n) or (B, n), ``lengths`` (B,) or None -> ``(B, width_i, n_i, m_i)`` per
+        block (see :meth:`ResNet2D.feature_maps`).
+        """
+        return self.resnet.feature_maps(self._distances(x, lengths), lengths=lengths)
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """``x`` (B, C, n) or (B, n), ``lengths`` (B,) or None -> features (B, out_features).
 
         The rows of the distance tensor beyond each series' length are zeroed (and masked
         through the network, see the module docstring).
         """
-        distances = pairwise_distance_tensor(x, self.templates)  # (B, k, n, m)
-        return self.resnet(distances, lengths=lengths)
+        return self.resnet(self._distances(x, lengths), lengths=lengths)

@@ -1,26 +1,36 @@
 """THE training loop of the project: one :class:`Trainer` for every model.
 
-The loop knows nothing about the task; three pieces plug into it:
+The loop knows nothing about the task; four pieces plug into it:
 
-* ``batches(epoch) -> iterable of batches`` -- what one epoch iterates over. For the ResNet2D
-  paper this is :class:`~tsmtl.training.tensors.ScheduledBatches` (Algorithm 2: one task per
-  batch); for a forecast+classify model it yields joint batches; for self-supervised
-  pretraining it yields random crops. The provider must be a deterministic function of
-  ``epoch`` and of the global RNGs (which the checkpoints save), so that a resumed run replays
-  exactly the batches of an uninterrupted one.
-* ``step_fn(model, batch) -> (loss, logs)`` -- the loss to minimise (a 0-d tensor) and a dict of
-  floats or 0-d tensors to average over the epoch (cross-entropy here; forecast MSE + CE over
-  Monte-Carlo passes; pretext losses). Batches are moved to the device first (tensors inside
-  tuples, named tuples, lists and dicts).
+* ``batches(epoch) -> iterable of batches`` -- what one epoch iterates over: the ResNet2D
+  paper's Algorithm 2 (:class:`~tsmtl.training.tensors.ScheduledBatches`, one task per batch),
+  joint batches (:class:`~tsmtl.training.tensors.JointBatches`, every task's target on every
+  step), pairs for the DTW approximation, crops for self-supervised pretraining. The provider
+  must be a deterministic function of ``epoch`` and of the global RNGs (which the checkpoints
+  save), so that a resumed run replays exactly the batches of an uninterrupted one.
+* ``step_fn(model, batch)`` -- returns either ``(loss, logs)`` (one 0-d loss to minimise and a
+  dict of floats or 0-d tensors to average over the epoch) or a :class:`StepOutput` holding the
+  *vector* of per-task losses (and an unweighted regulariser), which the task weighting turns
+  into gradients. Batches are moved to the device first (tensors inside tuples, named tuples,
+  lists and dicts).
+* ``weighting`` -- a :class:`~tsmtl.training.weighting.TaskWeighting` (equal, size, uncertainty,
+  DWA, GradNorm, PCGrad) that replaces ``loss.backward()`` for :class:`StepOutput` steps. Its
+  learnable parameters join the optimizer (weight decay 0), its state is checkpointed, and it
+  sees every task's mean training loss at the end of each epoch.
 * ``evaluate_fn(model) -> dict[str, float]`` -- validation metrics after every epoch, run in
   ``model.eval()`` mode under ``torch.no_grad()`` (an MC-dropout evaluator may switch its dropout
   modules back to train mode itself).
 
 Optimisation follows the ResNet2D paper (Sec. III-C, IV-B): AdamW, a checkpoint at the end of
 every epoch, and the best checkpoint chosen by a validation metric (``monitor``, ``mode``).
-``last.pt`` holds model, optimizer, epoch, best metric, history and the Python/NumPy/torch RNG
-states, so ``resume=True`` continues an interrupted run bit for bit; ``best.pt`` holds the
-weights of the best epoch, which are loaded into the model at the end.
+``last.pt`` holds model, optimizer, weighting, epoch, best metric, history, the data digest and
+the Python/NumPy/torch RNG states, so ``resume=True`` continues an interrupted run bit for bit;
+``best.pt`` holds the weights of the best epoch, which are loaded into the model at the end.
+
+Seeding: the Trainer is the one place a fit is seeded. Pass the model as a zero-argument
+factory and the trainer seeds (``seed_everything(seed)``) before building it, so its initial
+weights are reproducible, and seeds again at the start of a fresh run; a resumed run restores
+the saved RNG states instead.
 """
 
 from __future__ import annotations
@@ -38,18 +48,15 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from tsmtl.evaluation.metrics import per_task_accuracy
 from tsmtl.training.device import choose_device, seed_everything
 from tsmtl.training.fingerprint import check_resumable
-from tsmtl.training.tensors import SeriesTensors
 
 logger = logging.getLogger(__name__)
 
-StepFn = Callable[[nn.Module, Any], tuple[torch.Tensor, Mapping[str, Any]]]
+StepFn = Callable[[nn.Module, Any], "tuple[torch.Tensor, Mapping[str, Any]] | StepOutput"]
 BatchProvider = Callable[[int], Iterable[Any]]
 EvaluateFn = Callable[[nn.Module], Mapping[str, float]]
 
@@ -95,6 +102,26 @@ class TrainingResult:
     seconds_per_epoch: list[float] = field(default_factory=list)
     stopped_early: bool = False
     epochs_run: int = 0
+
+
+@dataclass
+class StepOutput:
+    """What a multitask ``step_fn`` returns: the per-task losses, for the task weighting.
+
+    Attributes
+    ----------
+    losses : dict task -> 0-d Tensor
+        The loss of every task present in the batch (one with Algorithm 2, all with joint
+        batches).
+    extra : 0-d Tensor or None
+        A regulariser added with weight 1 (soft sharing's L2 penalty, concrete dropout's).
+    logs : dict
+        Floats or 0-d tensors averaged over the epoch (``train_<key>`` in the history).
+    """
+
+    losses: dict[str, torch.Tensor]
+    extra: torch.Tensor | None = None
+    logs: dict[str, Any] = field(default_factory=dict)
 
 
 def move_to_device(batch: Any, device: torch.device) -> Any:
@@ -164,8 +191,10 @@ class Trainer:
 
     Parameters
     ----------
-    model : nn.Module
-    step_fn : callable ``(model, batch) -> (loss, logs)``
+    model : nn.Module or callable () -> nn.Module
+        The model, or a factory the trainer calls after seeding with ``seed`` (reproducible
+        initial weights; the one seed path of a fit).
+    step_fn : callable ``(model, batch) -> (loss, logs)`` or ``-> StepOutput``
         See the module docstring; e.g. :func:`classification_step`.
     batches : callable ``epoch -> iterable of batches``
         E.g. :class:`~tsmtl.training.tensors.ScheduledBatches`.
@@ -206,11 +235,14 @@ class Trainer:
     amp_dtype : {"bfloat16"} or torch.dtype, optional
         Run ``step_fn``/``evaluate_fn`` under ``torch.autocast`` with this dtype (bfloat16 only:
         float16 would need gradient scaling).
+    weighting : TaskWeighting, optional
+        Turns a :class:`StepOutput`'s task losses into gradients; None sums them (equal
+        weighting). Its parameters are optimised with the model's (weight decay 0).
     """
 
     def __init__(
         self,
-        model: nn.Module,
+        model: nn.Module | Callable[[], nn.Module],
         step_fn: StepFn,
         batches: BatchProvider,
         evaluate_fn: EvaluateFn | None = None,
@@ -230,6 +262,7 @@ class Trainer:
         seed: int | None = 0,
         progress: bool = True,
         amp_dtype: str | torch.dtype | None = None,
+        weighting: nn.Module | None = None,
     ) -> None:
         if mode not in ("max", "min"):
             raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
@@ -246,7 +279,12 @@ class Trainer:
         if amp_dtype not in (None, torch.bfloat16):
             raise ValueError(f"amp_dtype must be None or bfloat16, got {amp_dtype}")
         self.device = choose_device(str(device) if isinstance(device, torch.device) else device)
+        if not isinstance(model, nn.Module):
+            if seed is not None:
+                seed_everything(seed)
+            model = model()
         self.model = model.to(self.device)
+        self.weighting = None if weighting is None else weighting.to(self.device)
         self.step_fn = step_fn
         self.batches = batches
         self.evaluate_fn = evaluate_fn
@@ -261,12 +299,18 @@ class Trainer:
         self.seed = seed
         self.progress = bool(progress)
         self.amp_dtype = amp_dtype
+        # The weighting's own parameters (uncertainty's log-variances, GradNorm's weights) are
+        # optimised with the model's, without weight decay (it would pull them to 0).
+        params: Any = list(self.model.parameters())
+        weighting_params = [] if self.weighting is None else list(self.weighting.parameters())
+        if weighting_params:
+            params = [{"params": params}, {"params": weighting_params, "weight_decay": 0.0}]
         if callable(optimizer):
-            self.optimizer = optimizer(self.model.parameters())
+            self.optimizer = optimizer(params)
         elif optimizer == "adamw":
-            self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr, weight_decay=weight_decay)
+            self.optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
         elif optimizer == "adam":
-            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr, weight_decay=weight_decay)
+            self.optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
         else:
             raise ValueError(f"unknown optimizer {optimizer!r}; use 'adamw', 'adam' or a callable")
 
@@ -298,13 +342,18 @@ class Trainer:
         )
         loss_sum = torch.zeros((), device=self.device)
         log_sums: dict[str, Any] = {}
+        log_counts: dict[str, int] = {}
         n_batches = 0
         for batch in bar:
             batch = move_to_device(batch, self.device)
             self.optimizer.zero_grad(set_to_none=True)
             with self._autocast():
-                loss, logs = self.step_fn(self.model, batch)
-            loss.backward()
+                output = self.step_fn(self.model, batch)
+            if isinstance(output, StepOutput):
+                loss, logs = self._backward_tasks(output)
+            else:
+                loss, logs = output
+                loss.backward()
             if self.grad_clip_norm is not None:
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip_norm)
             self.optimizer.step()
@@ -313,15 +362,39 @@ class Trainer:
             for key, value in logs.items():
                 value = value.detach().float() if isinstance(value, torch.Tensor) else float(value)
                 log_sums[key] = log_sums.get(key, 0.0) + value
+                log_counts[key] = log_counts.get(key, 0) + 1
             n_batches += 1
         bar.close()
         if n_batches == 0:
             raise ValueError(f"batches({epoch}) yielded no batch")
         record = {"train_loss": _to_float(loss_sum) / n_batches}
-        record.update({f"train_{key}": _to_float(value) / n_batches for key, value in log_sums.items()})
+        # A per-task log is the mean over the steps that held the task (Algorithm 2: that task's batches).
+        record.update({f"train_{key}": _to_float(value) / log_counts[key] for key, value in log_sums.items()})
         if not math.isfinite(record["train_loss"]):
             raise FloatingPointError(f"epoch {epoch}: the mean training loss is {record['train_loss']}")
+        if self.weighting is not None:
+            task_means = {key[len("train_loss/") :]: value for key, value in record.items() if key.startswith("train_loss/")}
+            self.weighting.end_epoch(epoch, task_means)
         return record
+
+    def _backward_tasks(self, output: StepOutput) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Gradients of a multitask step through the weighting; the weighted total and the logs."""
+        if not output.losses:
+            raise ValueError("a StepOutput needs the loss of at least one task")
+        logs = dict(output.logs)
+        logs.update({f"loss/{task}": loss.detach() for task, loss in output.losses.items()})
+        if self.weighting is None:
+            total = sum(output.losses.values())
+            if output.extra is not None:
+                total = total + output.extra
+            total.backward()
+        else:
+            weighting_logs = dict(self.weighting.backward(output.losses, self.model, output.extra))
+            total = weighting_logs.pop("loss/total")
+            logs.update(weighting_logs)
+        if output.extra is not None:
+            logs["regularisation"] = output.extra.detach()
+        return total.detach(), logs
 
     def _evaluate(self) -> dict[str, float]:
         if self.evaluate_fn is None:
@@ -344,6 +417,7 @@ class Trainer:
                 "history": history,
                 "rng": _rng_state(),
                 "data_digest": self.data_digest,
+                "weighting": None if self.weighting is None else self.weighting.state_dict(),
             },
             self.last_checkpoint,
         )
@@ -367,6 +441,10 @@ class Trainer:
                     f"resumed with monitor={self.monitor!r} mode={self.mode!r}"
                 )
             self.model.load_state_dict(state["model"])
+            if self.weighting is not None:
+                if state.get("weighting") is None:
+                    raise ValueError(f"{self.last_checkpoint} holds no task-weighting state to resume")
+                self.weighting.load_state_dict(state["weighting"])
             self.optimizer.load_state_dict(state["optimizer"])
             start_epoch = int(state["epoch"]) + 1
             best_metric, best_epoch, history = state["best_metric"], state["best_epoch"], list(state["history"])
@@ -428,27 +506,6 @@ class Trainer:
         )
 
 
-# -- the ResNet2D paper's classification conveniences --------------------------------------------
-def classification_step(model: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Cross-entropy step for one task's batch (Sec. III-C).
-
-    Parameters
-    ----------
-    model : MultiTaskClassifier-like, called as ``model(x, task, lengths=lengths)``
-    batch : ``(task, x (b, C, T), lengths (b,), y (b,))``, e.g. a ``ClassificationBatch``
-
-    Returns
-    -------
-    loss : 0-d tensor
-    logs : ``{"accuracy": batch accuracy}`` (a 0-d tensor; the trainer averages it over the epoch)
-    """
-    task, x, lengths, y = batch
-    logits = model(x, task, lengths=lengths)
-    loss = F.cross_entropy(logits.float(), y)
-    batch_accuracy = (logits.detach().argmax(dim=-1) == y).float().mean()
-    return loss, {"accuracy": batch_accuracy}
-
-
 def model_device(model: nn.Module) -> torch.device:
     """The device of ``model``'s parameters (cpu for a model without parameters)."""
     try:
@@ -457,68 +514,70 @@ def model_device(model: nn.Module) -> torch.device:
         return torch.device("cpu")
 
 
+Outputs = torch.Tensor | Mapping[str, torch.Tensor]
+
+
+def _to_numpy(output: Outputs) -> np.ndarray | dict[str, np.ndarray]:
+    if isinstance(output, Mapping):
+        return {key: value.detach().float().cpu().numpy() for key, value in output.items()}
+    return output.detach().float().cpu().numpy()
+
+
 @torch.no_grad()
-def predict_classifier(
+def predict_batched(
     model: nn.Module,
-    tensors: SeriesTensors,
-    task: str,
+    call: Callable[..., Outputs],
+    n_items: int,
+    take: Callable[[np.ndarray], tuple[torch.Tensor, ...]],
     batch_size: int = 256,
-    device: str | torch.device | None = None,
-) -> np.ndarray:
-    """Predicted class index of every series of ``tensors`` for ``task``, shape (N,), int64.
+    order: np.ndarray | None = None,
+) -> np.ndarray | dict[str, np.ndarray]:
+    """THE batched inference of the project: ``call`` over all items, in eval mode, in batches.
 
-    Runs in eval mode (the previous mode is restored). Series are processed in order of length
-    so each batch is cut to little padding; the models mask padding, so order does not change
-    the predictions.
-    """
-    device = model_device(model) if device is None else torch.device(device)
-    was_training = model.training
-    model.eval()
-    order = np.argsort(tensors.lengths.numpy(), kind="stable")
-    predictions = np.empty(len(tensors), dtype=np.int64)
-    try:
-        for start in range(0, len(order), batch_size):
-            index = order[start : start + batch_size]
-            x, lengths, _ = tensors.batch(index)
-            logits = model(x.to(device), task, lengths=lengths.to(device))
-            predictions[index] = logits.argmax(dim=-1).cpu().numpy()
-    finally:
-        model.train(was_training)
-    return predictions
-
-
-def evaluate_classifier(
-    model: nn.Module,
-    datasets_by_task: Mapping[str, SeriesTensors],
-    batch_size: int = 256,
-    device: str | torch.device | None = None,
-    prefix: str = "val_",
-) -> dict[str, float]:
-    """Accuracy of every task and their mean.
+    Parameters
+    ----------
+    model : nn.Module
+        Put in eval mode for the call (the previous mode is restored); its device receives the
+        inputs.
+    call : callable ``(model, *inputs) -> Tensor (b, ...) or {key: Tensor (b, ...)}``
+    n_items : int
+    take : callable ``index (b,) -> tuple of CPU tensors``
+        The inputs of the items ``index`` (e.g. ``SeriesTensors.batch(index)[:2]``, which cuts
+        the batch to its longest series).
+    batch_size : int
+    order : array of int, optional
+        The order items are batched in (e.g. sorted by length, so each batch carries little
+        padding; models that mask padding give the same outputs in any order).
 
     Returns
     -------
-    dict
-        ``{prefix + "accuracy/" + task: accuracy}`` for every task and
-        ``{prefix + "accuracy": mean over tasks}`` (unweighted: every task counts once).
+    np.ndarray (n_items, ...) float32, or dict key -> such an array
+        In the items' original order.
     """
-    pairs = {}
-    for task, tensors in datasets_by_task.items():
-        if tensors.y is None:
-            raise ValueError(f"task {task!r}: evaluation needs labels")
-        pairs[task] = (tensors.y.numpy(), predict_classifier(model, tensors, task, batch_size, device))
-    scores = per_task_accuracy(pairs)
-    metrics = {f"{prefix}accuracy/{task}": value for task, value in scores.items()}
-    metrics[f"{prefix}accuracy"] = float(np.mean(list(scores.values()))) if scores else float("nan")
-    return metrics
+    device = model_device(model)
+    order = np.arange(n_items) if order is None else np.asarray(order)
+    was_training = model.training
+    model.eval()
+    parts: list[tuple[np.ndarray, Any]] = []
+    try:
+        for start in range(0, n_items, batch_size):
+            index = order[start : start + batch_size]
+            inputs = tuple(t.to(device) for t in take(index))
+            parts.append((index, _to_numpy(call(model, *inputs))))
+    finally:
+        model.train(was_training)
+    if not parts:
+        raise ValueError("predict_batched needs at least one item")
+
+    def assemble(pieces: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        out = np.empty((n_items, *pieces[0][1].shape[1:]), dtype=pieces[0][1].dtype)
+        for index, values in pieces:
+            out[index] = values
+        return out
+
+    if isinstance(parts[0][1], dict):
+        return {key: assemble([(index, values[key]) for index, values in parts]) for key in parts[0][1]}
+    return assemble(parts)
 
 
-__all__ = [
-    "Trainer",
-    "TrainingResult",
-    "classification_step",
-    "evaluate_classifier",
-    "model_device",
-    "move_to_device",
-    "predict_classifier",
-]
+__all__ = ["StepOutput", "Trainer", "TrainingResult", "model_device", "move_to_device", "predict_batched"]

@@ -1,7 +1,7 @@
 """Nodes of the ``dtw_approximation`` pipeline (ResNet2D paper, Sec. IV-A, Figs. 1 and 4).
 
 Each node is a thin call into the library (:mod:`tsmtl.data.synthetic`,
-:mod:`tsmtl.training.distance`, :mod:`tsmtl.evaluation.plots`).
+:mod:`tsmtl.experiments.dtw_approximation`, :mod:`tsmtl.evaluation.plots`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from matplotlib.figure import Figure
 
 from tsmtl.data.synthetic import random_walk_pairs
 from tsmtl.evaluation.plots import MODEL_LABELS, dtw_error_boxplot, importance_maps_figure
-from tsmtl.training.device import choose_device
-from tsmtl.training.distance import (
+from tsmtl.experiments.dtw_approximation import (
     DISTANCE_MODEL_KINDS,
     SPLITS,
     DistanceModelFit,
@@ -28,6 +27,7 @@ from tsmtl.training.distance import (
     fit_distance_model,
     pixel_perturbation_importance,
 )
+from tsmtl.training.device import choose_device
 
 log = logging.getLogger(__name__)
 

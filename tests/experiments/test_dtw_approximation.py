@@ -10,13 +10,10 @@ import torch
 from torch import nn
 
 from tsmtl.data.synthetic import random_walk_pairs
-from tsmtl.models.resnet2d import pairwise_distance_matrix
-from tsmtl.models.siamese import SiameseResNet2D
-from tsmtl.training.distance import (
+from tsmtl.experiments.dtw_approximation import (
     MODEL_SPEC_FILE,
     PairBatch,
     PairBatches,
-    batch_bounds,
     build_distance_model,
     dtw_targets,
     dtw_warping_paths,
@@ -25,6 +22,9 @@ from tsmtl.training.distance import (
     regression_step,
     siamese2d_from_distance_matrix,
 )
+from tsmtl.models.resnet2d import pairwise_distance_matrix
+from tsmtl.models.siamese import SiameseResNet2D
+from tsmtl.training.tensors import batch_bounds
 
 
 # -- DTW targets --------------------------------------------------------------------------------

@@ -48,14 +48,18 @@ from torch import nn
 from tsmtl.evaluation.metrics import mae, mse
 from tsmtl.models.resnet2d import pairwise_distance_matrix
 from tsmtl.models.siamese import SiameseResNet1D, SiameseResNet2D
-from tsmtl.training.device import seed_everything
 from tsmtl.training.fingerprint import data_digest, run_fingerprint
-from tsmtl.training.loop import Trainer, TrainingResult, model_device
+from tsmtl.training.fit import TrainingConfig
+from tsmtl.training.loop import Trainer, TrainingResult, model_device, predict_batched
+from tsmtl.training.tensors import batch_bounds
 
 logger = logging.getLogger(__name__)
 
 #: The two learners of Sec. IV-A, by the names used in parameters, tables and folders.
-DISTANCE_MODEL_KINDS = ("resnet1d", "resnet2d")
+DISTANCE_MODELS = {"resnet1d": SiameseResNet1D, "resnet2d": SiameseResNet2D}
+DISTANCE_MODEL_KINDS = tuple(DISTANCE_MODELS)
+#: Keys of a fit's ``config`` besides the :class:`~tsmtl.training.fit.TrainingConfig` ones.
+EXPERIMENT_KEYS = ("normalise_targets", "resume", *DISTANCE_MODEL_KINDS)
 
 #: Written next to ``best.pt``: what is needed to rebuild the model and undo the target scaling.
 MODEL_SPEC_FILE = "distance_model.json"
@@ -145,23 +149,6 @@ def _pair_tensors(pairs: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     return tensor[:, 0], tensor[:, 1]
 
 
-def batch_bounds(n_items: int, batch_size: int) -> list[tuple[int, int]]:
-    """``[start, stop)`` of each mini-batch over ``n_items`` shuffled items.
-
-    The last incomplete batch is kept, except a single leftover item, which joins the previous
-    batch: batch norm in training mode needs more than one value per channel, and the ResNet2D
-    trunk's last feature maps are 1 x 1.
-    """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    starts = list(range(0, n_items, batch_size))
-    bounds = [(start, min(start + batch_size, n_items)) for start in starts]
-    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
-        bounds[-2] = (bounds[-2][0], n_items)
-        bounds.pop()
-    return bounds
-
-
 class _EpochPairBatches:
     """The batches of one epoch: iterable, with a length (for progress bars)."""
 
@@ -241,17 +228,8 @@ def predict_distances(model: nn.Module, pairs: np.ndarray, batch_size: int = 512
     np.ndarray, float64, shape (n_pairs,)
     """
     a, b = _pair_tensors(pairs)
-    device = model_device(model)
-    was_training = model.training
-    model.eval()
-    out = np.empty(len(a), dtype=np.float64)
-    try:
-        for start in range(0, len(a), batch_size):
-            stop = start + batch_size
-            out[start:stop] = model(a[start:stop].to(device), b[start:stop].to(device)).float().cpu().numpy()
-    finally:
-        model.train(was_training)
-    return out * float(scale)
+    out = predict_batched(model, lambda m, first, second: m(first, second), len(a), lambda index: (a[index], b[index]), batch_size)
+    return out.astype(np.float64) * float(scale)
 
 
 def evaluate_distances(
@@ -275,12 +253,9 @@ def build_distance_model(kind: str, model_kwargs: Mapping[str, Any] | None = Non
     ``model_kwargs`` go to :class:`SiameseResNet1D` (``widths``, ``kernel_sizes``,
     ``embedding_dim``) or :class:`SiameseResNet2D` (``width``, ``n_blocks``, ``widths``).
     """
-    kwargs = dict(model_kwargs or {})
-    if kind == "resnet1d":
-        return SiameseResNet1D(in_channels=1, **kwargs)
-    if kind == "resnet2d":
-        return SiameseResNet2D(**kwargs)
-    raise ValueError(f"unknown distance model {kind!r}; use one of {DISTANCE_MODEL_KINDS}")
+    if kind not in DISTANCE_MODELS:
+        raise ValueError(f"unknown distance model {kind!r}; use one of {DISTANCE_MODEL_KINDS}")
+    return DISTANCE_MODELS[kind](**dict(model_kwargs or {}))
 
 
 @dataclass
@@ -340,10 +315,11 @@ def fit_distance_model(
     pairs_by_split : mapping with "train", "val", "test" -> array (n_split, 2, length)
     targets_by_split : mapping with the same keys -> array (n_split,), unscaled DTW distances
     config : mapping
-        ``epochs`` (paper: 200), ``batch_size`` (40), ``lr`` (1e-4), ``weight_decay`` (0.01),
-        ``eval_batch_size`` (512), ``normalise_targets`` (True), ``resume`` (False),
-        ``progress`` (False), ``grad_clip_norm`` (None), and ``kind`` -> model keyword
-        arguments (e.g. ``config["resnet2d"] = {"width": 64, "n_blocks": 8}``).
+        The :class:`~tsmtl.training.fit.TrainingConfig` keys (``epochs``: paper 200,
+        ``batch_size``: 40, ``lr``: 1e-4, ``weight_decay``, ``eval_batch_size``, ``progress``,
+        ``grad_clip_norm``, ...) plus ``normalise_targets`` (True), ``resume`` (False) and
+        ``kind`` -> model keyword arguments (e.g. ``config["resnet2d"] = {"width": 64,
+        "n_blocks": 8}``). Unknown keys raise.
     checkpoint_dir : path, optional
         Parent folder: the run writes ``last.pt``/``best.pt`` of the :class:`Trainer` and
         :data:`MODEL_SPEC_FILE` into ``<checkpoint_dir>/<fingerprint>/``, the fingerprint
@@ -364,18 +340,19 @@ def fit_distance_model(
         n_pairs = _check_pairs(pairs_by_split[split]).shape[0]
         if np.shape(targets_by_split[split]) != (n_pairs,):
             raise ValueError(f"{split}: {n_pairs} pairs but targets of shape {np.shape(targets_by_split[split])}")
+    config = dict(config)
+    training = TrainingConfig.from_params({key: value for key, value in config.items() if key not in EXPERIMENT_KEYS})
     train_targets = np.asarray(targets_by_split["train"], dtype=np.float64)
     scale = float(train_targets.mean()) if config.get("normalise_targets", True) else 1.0
     if not (math.isfinite(scale) and scale > 0):
         scale = 1.0
     model_kwargs = _plain(dict(config.get(kind) or {}))
-    eval_batch_size = int(config.get("eval_batch_size", 512))
+    if kind not in DISTANCE_MODELS:
+        raise ValueError(f"unknown distance model {kind!r}; use one of {DISTANCE_MODEL_KINDS}")
 
     digest = data_digest({split: pairs_by_split[split] for split in SPLITS}, {split: targets_by_split[split] for split in SPLITS})
-    seed_everything(int(seed))
-    model = build_distance_model(kind, model_kwargs)
     if checkpoint_dir is not None:
-        settings = {key: value for key, value in _plain(dict(config)).items() if key not in ("resume", "progress")}
+        settings = {"training": training.fingerprint_settings(), "model": model_kwargs, "normalise_targets": config.get("normalise_targets", True)}
         checkpoint_dir = Path(checkpoint_dir) / run_fingerprint(digest, kind, settings, int(seed))
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         spec = {"kind": kind, "model_kwargs": model_kwargs, "target_scale": scale}
@@ -383,27 +360,30 @@ def fit_distance_model(
 
     val_pairs, val_targets = pairs_by_split["val"], targets_by_split["val"]
     trainer = Trainer(
-        model,
+        lambda: build_distance_model(kind, model_kwargs),
         regression_step,
-        PairBatches(pairs_by_split["train"], train_targets / scale, int(config.get("batch_size", 40)), seed=int(seed)),
-        lambda m: evaluate_distances(m, val_pairs, val_targets, batch_size=eval_batch_size, scale=scale),
-        epochs=int(config.get("epochs", 200)),
-        lr=float(config.get("lr", 1e-4)),
-        weight_decay=float(config.get("weight_decay", 1e-2)),
+        PairBatches(pairs_by_split["train"], train_targets / scale, training.batch_size, seed=int(seed)),
+        lambda m: evaluate_distances(m, val_pairs, val_targets, batch_size=training.eval_batch_size, scale=scale),
+        epochs=training.epochs,
+        lr=training.lr,
+        weight_decay=training.weight_decay,
+        optimizer=training.optimizer,
         device=device,
-        grad_clip_norm=config.get("grad_clip_norm"),
+        grad_clip_norm=training.grad_clip_norm,
         monitor="val_mse",
         mode="min",
+        patience=training.patience,
         checkpoint_dir=checkpoint_dir,
         resume=bool(config.get("resume", False)) and checkpoint_dir is not None,
         data_digest=digest,
         seed=int(seed),
-        progress=bool(config.get("progress", False)),
+        progress=training.progress,
+        amp_dtype=training.amp_dtype,
     )
     result = trainer.fit()
     model = result.model.eval()
     test_targets = np.asarray(targets_by_split["test"], dtype=np.float64)
-    test_predictions = predict_distances(model, pairs_by_split["test"], batch_size=eval_batch_size, scale=scale)
+    test_predictions = predict_distances(model, pairs_by_split["test"], batch_size=training.eval_batch_size, scale=scale)
     metrics = {"test_mse": mse(test_targets, test_predictions), "test_mae": mae(test_targets, test_predictions)}
     logger.info("%s: best epoch %s, %s", kind, result.best_epoch, metrics)
     return DistanceModelFit(
@@ -495,11 +475,11 @@ def pixel_perturbation_importance(
 
 
 __all__ = [
+    "DISTANCE_MODELS",
     "DISTANCE_MODEL_KINDS",
     "DistanceModelFit",
     "PairBatch",
     "PairBatches",
-    "batch_bounds",
     "build_distance_model",
     "dtw_targets",
     "dtw_warping_paths",
