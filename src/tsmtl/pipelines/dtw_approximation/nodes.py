@@ -27,7 +27,6 @@ from tsmtl.experiments.dtw_approximation import (
     fit_distance_model,
     pixel_perturbation_importance,
 )
-from tsmtl.training.device import choose_device
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +93,13 @@ def train_distance_models(
     unknown = set(models) - set(DISTANCE_MODEL_KINDS)
     if unknown:
         raise ValueError(f"unknown models {sorted(unknown)}; use {DISTANCE_MODEL_KINDS}")
-    torch_device = choose_device(device)
     fits: Fits = {}
     for kind in models:
         fits[kind] = {}
         for window, window_targets in targets.items():
             folder = None if checkpoint_root is None else Path(checkpoint_root) / kind / window_folder(window)
-            log.info("training %s on window %g (%s)", kind, window, torch_device)
-            fit = fit_distance_model(kind, pairs, window_targets, training, checkpoint_dir=folder, device=torch_device, seed=int(seed))
+            log.info("training %s on window %g", kind, window)
+            fit = fit_distance_model(kind, pairs, window_targets, training, checkpoint_dir=folder, device=device, seed=int(seed))
             fits[kind][float(window)] = fit
             log.info("%s, window %g: best epoch %s, %s", kind, window, fit.training.best_epoch, fit.test_metrics)
     return fits
