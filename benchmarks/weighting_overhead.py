@@ -33,7 +33,8 @@ def _setup(args, weighting: str, device: torch.device):
     specs.update({f"task{i}": TaskSpec(f"task{i}", "regression", args.horizon) for i in range(1, args.tasks)})
     config = ModelConfig(args.backbone, {"widths": args.widths, "kernel_sizes": [5, 3, 3]}, args.sharing, {})
     model = build_multitask_model(config, args.channels, specs).to(device)
-    weights = build_weighting(weighting, list(specs)).to(device)
+    sizes = {task: args.batch * (index + 1) for index, task in enumerate(specs)}  # unequal, for "size"
+    weights = build_weighting(weighting, list(specs), task_sizes=sizes).to(device)
     params = [{"params": list(model.parameters())}]
     if list(weights.parameters()):
         params.append({"params": list(weights.parameters()), "weight_decay": 0.0})
@@ -65,7 +66,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=19)
     parser.add_argument("--length", type=int, default=12)
     parser.add_argument("--steps", type=int, default=30, help="timed steps per weighting per round")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     device = choose_device(args.device)
@@ -75,8 +76,9 @@ def main() -> None:
         for _ in range(3):
             run()
     times: dict[str, list[float]] = {name: [] for name in names}
-    for _ in range(args.rounds):  # interleaved rounds: noise hits every weighting alike
-        for name, run in runs.items():
+    for round_ in range(args.rounds):  # interleaved rounds, the order rotated: noise hits all alike
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            run = runs[name]
             if device.type == "cuda":
                 torch.cuda.synchronize()
             started = time.perf_counter()

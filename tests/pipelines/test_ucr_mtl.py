@@ -153,3 +153,12 @@ def test_bad_method_lists_fail_before_any_work(tmp_path):
             _run(splits, groups, _options(tmp_path, methods=methods))
     with pytest.raises(Exception, match="unknown methods \\['resnet3d'\\]"):
         _run(splits, groups, _options(tmp_path, select=["resnet3d"]))
+
+
+def test_select_takes_a_list_or_the_space_separated_string_of_kedro_params():
+    from tsmtl.experiments.ucr_mtl import parse_methods, select_methods
+
+    methods = parse_methods(TABLE_I_METHODS)
+    assert [m.id for m in select_methods(methods, "resnet2d_mtl 1nn_dtw")] == ["1nn_dtw", "resnet2d_mtl"]
+    assert [m.id for m in select_methods(methods, ["ResNet1D"])] == ["resnet1d"]
+    assert len(select_methods(methods, None)) == 5

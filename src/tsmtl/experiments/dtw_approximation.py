@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from aeon.distances import dtw_alignment_path, dtw_distance
 from torch import nn
 
+from tsmtl.config import plain
 from tsmtl.evaluation.metrics import mae, mse
 from tsmtl.models.resnet2d import pairwise_distance_matrix
 from tsmtl.models.siamese import SiameseResNet1D, SiameseResNet2D
@@ -289,15 +290,6 @@ class DistanceModelFit:
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def _plain(value: Any) -> Any:
-    """Parameters (possibly OmegaConf/tuple containers) as JSON-friendly Python values."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def fit_distance_model(
     kind: str,
     pairs_by_split: Mapping[str, np.ndarray],
@@ -346,7 +338,7 @@ def fit_distance_model(
     scale = float(train_targets.mean()) if config.get("normalise_targets", True) else 1.0
     if not (math.isfinite(scale) and scale > 0):
         scale = 1.0
-    model_kwargs = _plain(dict(config.get(kind) or {}))
+    model_kwargs = plain(dict(config.get(kind) or {}))
     if kind not in DISTANCE_MODELS:
         raise ValueError(f"unknown distance model {kind!r}; use one of {DISTANCE_MODEL_KINDS}")
 

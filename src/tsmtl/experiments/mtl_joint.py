@@ -36,6 +36,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from tsmtl.evaluation.metrics import average_ranks, delta_m, higher_is_better  # noqa: E402
 from tsmtl.tasks import TaskSpec  # noqa: E402
@@ -316,6 +317,7 @@ def plot_task_weights(history: pd.DataFrame, sharing: str | None = None) -> Figu
                 ax.fill_between(curve["epoch"] + 1, curve["mean"] - curve["std"], curve["mean"] + curve["std"], alpha=0.15, color=colours(index % colours.N))
         ax.set_title(f"{sharing} + {weighting}", fontsize=10)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("task loss weight (mean over the epoch)")
     axes[0][-1].legend(fontsize=7, loc="best")

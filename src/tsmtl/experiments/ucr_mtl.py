@@ -109,10 +109,16 @@ def parse_methods(entries: Sequence[Mapping[str, Any]], backbones: Mapping[str, 
     return methods
 
 
-def select_methods(methods: Sequence[UCRMethod], select: Sequence[str] | None) -> list[UCRMethod]:
-    """The methods whose id or name is in ``select`` (None: all), in the configured order."""
+def select_methods(methods: Sequence[UCRMethod], select: Sequence[str] | str | None) -> list[UCRMethod]:
+    """The methods whose id or name is in ``select`` (None: all), in the configured order.
+
+    ``select`` may be a list, or one string of ids separated by spaces (Kedro's ``--params``
+    splits its value at commas, so ``--params "ucr_mtl.select=1nn_dtw resnet2d_mtl"``).
+    """
     if not select:
         return list(methods)
+    if isinstance(select, str):
+        select = select.split()
     known = {m.id for m in methods} | {m.name for m in methods}
     unknown = [s for s in select if s not in known]
     if unknown:

@@ -21,12 +21,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, is_dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
+from tsmtl.config import plain
 from tsmtl.data.types import TimeSeriesData
 
 #: Length of the hex digests (BLAKE2b with a 16-byte digest: 32 hex characters).
@@ -93,16 +93,6 @@ def data_digest(*data: Any) -> str:
     return h.hexdigest()
 
 
-def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def run_fingerprint(digest: str, *settings: Any, length: int = 12) -> str:
     """Folder name of a run: a hash of the data digest and every setting.
 
@@ -115,7 +105,7 @@ def run_fingerprint(digest: str, *settings: Any, length: int = 12) -> str:
     length : int
         Hex characters kept.
     """
-    blob = json.dumps([digest, *[_plain(s) for s in settings]], sort_keys=True, default=str)
+    blob = json.dumps([digest, *[plain(s) for s in settings]], sort_keys=True, default=str)
     return hashlib.sha1(blob.encode()).hexdigest()[:length]
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tsmtl.config import plain
 from tsmtl.data.types import TimeSeriesData
 from tsmtl.models.sharing import ModelConfig, MultiTaskModel, build_multitask_model
 from tsmtl.tasks import TaskSpec
@@ -98,20 +99,11 @@ class MethodConfig:
             raise ValueError(f"unknown method settings {unknown}; allowed: {sorted(allowed)}")
         model = ModelConfig(
             backbone=params.get("backbone", "resnet1d"),
-            backbone_params=_plain(params.get("backbone_params") or {}),
+            backbone_params=plain(params.get("backbone_params") or {}),
             sharing=params.get("sharing", "hard"),
-            sharing_params=_plain(params.get("sharing_params") or {}),
+            sharing_params=plain(params.get("sharing_params") or {}),
         )
-        return cls(model=model, weighting=params.get("weighting", "equal"), weighting_params=_plain(params.get("weighting_params") or {}))
-
-
-def _plain(value: Any) -> Any:
-    """YAML containers (OmegaConf, tuples) as plain dicts and lists."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+        return cls(model=model, weighting=params.get("weighting", "equal"), weighting_params=plain(params.get("weighting_params") or {}))
 
 
 @dataclass
