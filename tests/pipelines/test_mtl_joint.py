@@ -15,7 +15,7 @@ from tests.pipelines.kedro_project import latest_version, make_project_copy, run
 @pytest.mark.real_data
 @pytest.mark.slow
 def test_mtl_joint_writes_both_tables_and_the_weights_plot(tmp_path, real_data_dir, monkeypatch):
-    monkeypatch.setenv("TSMTL_DATA_DIR", str(real_data_dir))
+    monkeypatch.setenv("TSMTL_DATA_DIR", str(real_data_dir.resolve()))  # the run happens in a temporary project
     project = make_project_copy(tmp_path)
     run_pipeline(project, "mtl_joint")
     reporting = project / "data/08_reporting"
