@@ -356,21 +356,14 @@ def fit_distance_model(
         regression_step,
         PairBatches(pairs_by_split["train"], train_targets / scale, training.batch_size, seed=int(seed)),
         lambda m: evaluate_distances(m, val_pairs, val_targets, batch_size=training.eval_batch_size, scale=scale),
-        epochs=training.epochs,
-        lr=training.lr,
-        weight_decay=training.weight_decay,
-        optimizer=training.optimizer,
         device=device,
-        grad_clip_norm=training.grad_clip_norm,
         monitor="val_mse",
         mode="min",
-        patience=training.patience,
         checkpoint_dir=checkpoint_dir,
         resume=bool(config.get("resume", False)) and checkpoint_dir is not None,
         data_digest=digest,
         seed=int(seed),
-        progress=training.progress,
-        amp_dtype=training.amp_dtype,
+        **training.trainer_kwargs(),
     )
     result = trainer.fit()
     model = result.model.eval()

@@ -73,6 +73,11 @@ class TrainingConfig:
             raise ValueError(f"unknown training settings {unknown}; allowed: {sorted(allowed)}")
         return cls(**params)
 
+    def trainer_kwargs(self) -> dict[str, Any]:
+        """The :class:`~tsmtl.training.loop.Trainer` keyword arguments these settings fix."""
+        names = ("epochs", "lr", "weight_decay", "optimizer", "grad_clip_norm", "patience", "progress", "amp_dtype")
+        return {name: getattr(self, name) for name in names}
+
     def fingerprint_settings(self) -> dict[str, Any]:
         """The settings that change what is trained (not the progress bar or eval batch size)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("progress", "eval_batch_size")}
@@ -178,22 +183,15 @@ def _fit(
         multitask_step(specs),
         batches,
         lambda model: evaluate_tasks(model, eval_sets["val"], specs, batch_size=training.eval_batch_size),
-        epochs=training.epochs,
-        lr=training.lr,
-        weight_decay=training.weight_decay,
-        optimizer=training.optimizer,
         device=device,
-        grad_clip_norm=training.grad_clip_norm,
         monitor=monitor,
         mode=mode,
-        patience=training.patience,
         checkpoint_dir=run_dir,
         resume=resume and run_dir is not None,
         data_digest=digest,
         seed=seed,
-        progress=training.progress,
-        amp_dtype=training.amp_dtype,
         weighting=weighting,
+        **training.trainer_kwargs(),
     )
     result = trainer.fit()
     model = result.model.eval()
