@@ -17,6 +17,7 @@ TINY_PARAMS = {
     "resnet1d": {"widths": [4, 6], "kernel_sizes": [5, 3, 3]},
     "resnet2d": {"n_templates": 3, "template_length": 7, "width": 4, "n_blocks": 3},
     "fcn": {"widths": [4, 6, 5], "kernel_sizes": [7, 5, 3]},
+    "inception": {"n_filters": 2, "depth": 4, "kernel_sizes": [6, 3, 2], "bottleneck": 3},
 }
 IN_CHANNELS = 2
 

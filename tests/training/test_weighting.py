@@ -681,3 +681,19 @@ def test_state_dicts_hold_the_state():
     assert set(_build("dwa").state_dict()) == {"loss_history", "epoch_weights", "last_epoch"}
     assert _build("size").state_dict() == {}
     assert _build("equal").state_dict() == {}
+
+
+def test_fixed_weighting_is_alpha_ce_plus_beta_mse_by_hand():
+    """ForeClassNet eq. 7: alpha * CE + beta * MSE with weights from the configuration."""
+    w = nn.Parameter(torch.tensor(3.0))
+    losses = {"class": w * 2.0, "forecast": w**2}  # d/dw: 2 and 2w = 6
+    weighting = build_weighting("fixed", ["class", "forecast"], weights={"class": 0.5, "forecast": 2.0})
+    logs = weighting.backward(losses, nn.Linear(1, 1), extra=w * 0.1)
+    assert logs["loss/total"].item() == pytest.approx(0.5 * 6.0 + 2.0 * 9.0 + 0.3)
+    assert w.grad.item() == pytest.approx(0.5 * 2.0 + 2.0 * 6.0 + 0.1)
+    assert logs["weight/class"].item() == 0.5 and logs["weight/forecast"].item() == 2.0
+    assert build_weighting("fixed", ["a", "b"]).weights({"a": torch.tensor(1.0)})["a"].item() == 1.0  # default 1
+    with pytest.raises(ValueError, match="unknown tasks \\['clas'\\]"):
+        build_weighting("fixed", ["class", "forecast"], weights={"clas": 1.0})
+    with pytest.raises(ValueError, match=">= 0"):
+        build_weighting("fixed", ["class"], weights={"class": -1.0})

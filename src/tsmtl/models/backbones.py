@@ -24,8 +24,10 @@ Optional, used when present:
   task attention (MTAN) over the shared feature maps (:mod:`tsmtl.models.sharing`).
 
 Registered here: ``resnet1d`` (ResNet2D paper Fig. 2b; Wang et al. 2017), ``resnet2d`` (the
-template ResNet2D of Fig. 3d) and ``fcn`` (the fully convolutional network of Wang et al.
-2017, the other strong baseline of that paper).
+template ResNet2D of Fig. 3d), ``fcn`` (the fully convolutional network of Wang et al.
+2017, the other strong baseline of that paper) and ``inception`` (the Inception network of
+InceptionTime, Ismail Fawaz et al. 2020; a baseline of the ForeClassNet paper, Sec. 4;
+:mod:`tsmtl.models.inception`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from tsmtl.models.inception import InceptionTime
 from tsmtl.models.masked_norm import MaskedBatchNorm1d
 from tsmtl.models.resnet1d import FeatureMap, ResNet1D, full_length_as_none, masked_mean, time_mask
 from tsmtl.models.resnet2d import TemplateResNet2D
@@ -101,6 +104,7 @@ BACKBONES: dict[str, type[nn.Module]] = {
     "resnet1d": ResNet1D,
     "resnet2d": TemplateResNet2D,
     "fcn": FCN,
+    "inception": InceptionTime,
 }
 
 

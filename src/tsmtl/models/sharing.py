@@ -402,12 +402,23 @@ def _build_attention(make_trunk, tasks, in_channels):
     return TaskAttention(make_trunk(), tasks, in_channels)
 
 
+def _build_foreclassnet(make_trunk, tasks, in_channels, **params):
+    # ForeClassNet has its own encoder: make_trunk is never called (any backbone name, e.g.
+    # "none", will do). Imported here: foreclassnet imports this module.
+    from tsmtl.models.foreclassnet import ForeClassNet
+
+    if "n_observed" not in params:
+        raise ValueError("sharing 'foreclassnet' needs sharing_params.n_observed (the input length)")
+    return ForeClassNet(in_channels, tasks, **params)
+
+
 #: Registered sharings: name -> builder ``(make_trunk, tasks, in_channels, **sharing_params) -> MultiTaskModel``.
 SHARINGS: dict[str, Callable[..., MultiTaskModel]] = {
     "hard": _build_hard,
     "task_layers": _build_task_layers,
     "soft": _build_soft,
     "attention": _build_attention,
+    "foreclassnet": _build_foreclassnet,
 }
 
 

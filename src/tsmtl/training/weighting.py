@@ -36,6 +36,8 @@ present in a step, ``L_t`` the 0-d loss of task ``t``.
 Weightings (registry name, class):
 
 * ``"equal"`` :class:`EqualWeighting`: the sum of the task losses;
+* ``"fixed"`` :class:`FixedWeighting`: constant weights from the configuration (ForeClassNet's
+  ``alpha * CE + beta * MSE``, eq. 7);
 * ``"size"`` :class:`SizeWeighting`: proportional to the task's training-set size;
 * ``"uncertainty"`` :class:`UncertaintyWeighting`: Kendall, Gal & Cipolla (CVPR 2018);
 * ``"dwa"`` :class:`DynamicWeightAverage`: Liu, Johns & Davison (CVPR 2019);
@@ -68,6 +70,7 @@ __all__ = [
     "WEIGHTINGS",
     "DynamicWeightAverage",
     "EqualWeighting",
+    "FixedWeighting",
     "GradNorm",
     "PCGrad",
     "SizeWeighting",
@@ -338,6 +341,39 @@ class EqualWeighting(TaskWeighting):
         self, losses: Mapping[str, Tensor], weights: Mapping[str, Tensor], extra: Tensor | None
     ) -> Tensor:
         return _plus_extra(_sum([losses[task] for task in weights]), extra)
+
+
+@register_weighting("fixed")
+class FixedWeighting(TaskWeighting):
+    """Constant weights from the configuration: ``sum_t w_t L_t (+ extra)``.
+
+    ForeClassNet's loss (eq. 7) is the fixed weighting ``alpha * CE + beta * MSE`` (the paper:
+    ``alpha = beta = 1``): ``{"weights": {"class": alpha, "forecast": beta}}``. Tasks not named
+    get weight 1.
+
+    Parameters
+    ----------
+    weights : mapping task -> float
+        Non-negative weights; names must be tasks of the model.
+    """
+
+    def __init__(
+        self,
+        tasks: Sequence[str],
+        task_sizes: Mapping[str, int] | None = None,
+        weights: Mapping[str, float] | None = None,
+    ) -> None:
+        super().__init__(tasks, task_sizes)
+        weights = dict(weights or {})
+        unknown = sorted(set(weights) - set(self.tasks))
+        if unknown:
+            raise ValueError(f"the 'fixed' weighting got weights for unknown tasks {unknown}; tasks: {self.tasks}")
+        values = [_positive_float(weights.get(task, 1.0), f"weight of task {task!r}", allow_zero=True) for task in self.tasks]
+        self.register_buffer("task_weights", torch.tensor(values, dtype=torch.float32), persistent=False)
+
+    def weights(self, losses: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """``w_t`` from the configuration (shape ()) for every task of ``losses``."""
+        return {task: _like(self.task_weights[self.tasks.index(task)], losses[task]) for task in self._present(losses)}
 
 
 @register_weighting("size")
