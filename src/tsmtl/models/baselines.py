@@ -42,14 +42,15 @@ def as_aeon_collection(
     The list holds one ``(n_channels, length_i)`` array per case, cut at its
     true length (aeon's "np-list" for unequal-length collections). Values must
     already be gap-free (see :mod:`tsmtl.data.feeding`); ``method`` names the
-    baseline in the error message.
+    baseline in the error message. Values are cast to float64: aeon's numba kernels are
+    compiled for it (catch22 inside HC2's DrCIF fails to type float32 input).
     """
     if data.equal_length:
-        X = data.X
+        X = np.asarray(data.X, dtype=np.float64)
         if not np.isfinite(X).all():
             raise ValueError(f"{data.name}: NaN inside the series; fill gaps before {method}")
         return X
-    cases = [data.X[i, :, :length] for i, length in enumerate(data.lengths)]
+    cases = [np.asarray(data.X[i, :, :length], dtype=np.float64) for i, length in enumerate(data.lengths)]
     if not all(np.isfinite(c).all() for c in cases):
         raise ValueError(f"{data.name}: NaN inside the series; fill gaps before {method}")
     return cases
