@@ -281,7 +281,8 @@ def evaluate_methods(
     ForeClassNet trains on the training split with the validation split for the best epoch and
     is scored with ``mc_samples`` Monte Carlo passes; InceptionTime likewise (single-task); the
     aeon methods, which use no validation data, train on training + validation. Every method is
-    scored on the same test split. ``oracle``: a callable ``(X (n, 1, length)) -> predictions``
+    scored on the same test split. ``options["inputs"]`` (default both) limits the inputs the
+    other methods are trained on ("observed", "full"). ``oracle``: a callable ``(X (n, 1, length)) -> predictions``
     of the Bayes classifier (or None), scored on the observed and on the full test series.
 
     Returns
@@ -300,7 +301,8 @@ def evaluate_methods(
     rows: list[dict[str, Any]] = []
     extras: dict[str, Any] = {}
     test_y = prepared["test"]["observed"].y
-    for inputs in ("observed", "full"):
+    input_kinds = list(options.get("inputs") or ("observed", "full"))
+    for inputs in input_kinds:
         if oracle is not None and "oracle" in methods:
             started = time.perf_counter()
             X = prepared["test"]["observed"].X if inputs == "observed" else full_series(prepared["test"]).X
@@ -330,7 +332,7 @@ def evaluate_methods(
                 extras["classes"] = classes
                 extras["filter_lengths"] = fit.model.filter_length_distributions()
             log.info("Table %s ForeClassNet seed %d: %s", table, seed, {k: round(v, 3) for k, v in scores.items()})
-        for inputs in ("observed", "full"):
+        for inputs in input_kinds:
             splits = _split_for(prepared, inputs)
             if "inception" in methods:
                 started = time.perf_counter()
@@ -462,6 +464,130 @@ def adversarial_tables(
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
+# -- ECG5000 (Sec. 5.1) ----------------------------------------------------------------------------
+ECG_PROTOCOLS = {
+    "9": "merged TRAIN+TEST, stratified 80/20, 10 % of train as validation; no SMOTE (Table 9)",
+    "10": "as Table 9, SMOTE on the training split only (Table 10, without the leak)",
+    "10-paper-order": "SMOTE on all 5,000 series first, then the 80/20 split (Table 10 as the paper did it: synthetic neighbours of test series in training)",
+    "official": "the UCR archive's TRAIN (500) / TEST (4,500), 10 % of TRAIN as validation",
+}
+
+
+def _subsample(data: TimeSeriesData, n: int | None, seed: int) -> TimeSeriesData:
+    """A stratified random ``n`` of the cases (all when ``n`` is None or not smaller)."""
+    if not n or n >= data.n_cases:
+        return data
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(np.arange(data.n_cases), train_size=int(n), stratify=data.y, random_state=seed)
+    return data.subset(np.sort(keep))
+
+
+def ecg_protocols(parts: Mapping[str, TimeSeriesData], options: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """The forecast-then-classify data of every ECG5000 protocol of ``options["protocols"]``.
+
+    ``parts``: the archive's ``{"train", "test"}``; ``options``: ``horizon`` (5: the last five
+    points are the future), ``seed``, ``subsample`` (merged protocols only: a stratified random
+    subset of that many series, for CPU profiles), ``protocols`` (keys of
+    :data:`ECG_PROTOCOLS`).
+
+    Returns
+    -------
+    dict protocol -> split -> {"observed": TimeSeriesData, "future": (n, 1, horizon)}
+    """
+    from tsmtl.data.preprocessing import observed_future_split, smote_oversample
+    from tsmtl.data.tasks import split_task
+
+    horizon = int(options.get("horizon", 5))
+    seed = int(options.get("seed", 0))
+    protocols = list(options.get("protocols") or ECG_PROTOCOLS)
+    unknown = [p for p in protocols if p not in ECG_PROTOCOLS]
+    if unknown:
+        raise ValueError(f"unknown ECG5000 protocols {unknown}; choose from {list(ECG_PROTOCOLS)}")
+    merged = _subsample(merge_splits(*parts.values()), options.get("subsample"), seed)
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for protocol in protocols:
+        if protocol == "official":
+            splits = split_task(dict(parts), "official", seed=seed, val_fraction=0.1)
+        elif protocol == "10-paper-order":
+            splits = split_task({"all": smote_oversample(merged, seed=seed)}, "holdout_80_20_val10", seed=seed)
+        else:
+            splits = split_task({"all": merged}, "holdout_80_20_val10", seed=seed)
+            if protocol == "10":
+                splits["train"] = smote_oversample(splits["train"], seed=seed)
+        out[protocol] = {}
+        for split, data in splits.items():
+            observed, future = observed_future_split(data, horizon)
+            out[protocol][split] = {"observed": observed, "future": future}
+        counts = dict(zip(*np.unique(splits["train"].y, return_counts=True)))
+        log.info("ECG5000 protocol %s: train %s, test %d", protocol, {int(k): int(v) for k, v in counts.items()}, splits["test"].n_cases)
+    return out
+
+
+def saliency(model: torch.nn.Module, X: np.ndarray, labels: np.ndarray, n_samples: int = 20) -> np.ndarray:
+    """Gradient saliency ``|d p(label | x) / d x|`` of ForeClassNet, averaged over MC passes.
+
+    The paper's saliency plots (Figs. 3-7): which observed points move the predicted class
+    probability. ``X`` (n, C, m), ``labels`` (n,) class indices; returns (n, C, m).
+    """
+    from tsmtl.training.loop import model_device
+
+    device = model_device(model)
+    was_training = model.training
+    model.eval()
+    try:
+        x = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device).requires_grad_(True)
+        index = torch.as_tensor(np.asarray(labels), device=device).long()
+        probabilities = torch.stack([torch.softmax(model(x, None, tasks=[CLASS])[CLASS], dim=-1) for _ in range(int(n_samples))]).mean(0)
+        (grad,) = torch.autograd.grad(probabilities.gather(1, index[:, None]).sum(), x)
+    finally:
+        model.train(was_training)
+    return grad.abs().detach().cpu().numpy()
+
+
+# -- stock moves after earnings (Sec. 5.2) ----------------------------------------------------------
+def normalise_by_last_observed(data: TimeSeriesData, n_observed: int) -> TimeSeriesData:
+    """Every window divided by its last observed close (our choice, not the paper's).
+
+    Raw adjusted closes differ by orders of magnitude between tickers; divided by the close
+    before the release the observed points are relative prices and the future point is
+    ``1 + return``, the quantity the label thresholds.
+    """
+    reference = data.X[:, :, n_observed - 1 : n_observed]
+    if not (np.isfinite(reference).all() and (reference > 0).all()):
+        raise ValueError(f"{data.name}: the last observed close must be positive and finite in every window")
+    return with_values(data, data.X / reference)
+
+
+def chronological_split(data: TimeSeriesData, dates: np.ndarray, test_fraction: float = 0.2, val_fraction: float = 0.1, embargo_days: int = 70) -> dict[str, TimeSeriesData]:
+    """Train on earlier releases, test on later ones, with no trading day in both.
+
+    The test split is the latest ``test_fraction`` of the events by date (cut at a date, so a
+    day's releases stay together); training keeps only events at least ``embargo_days`` calendar
+    days before that date, so no training window (the 40 trading days, about 56 calendar days,
+    before its release) shares a day with a test window. Validation is the latest
+    ``val_fraction`` of the training events. Returns ``{"train", "val", "test"}``; each split's
+    ``meta`` records the date range and the embargo.
+    """
+    dates = pd.to_datetime(np.asarray(dates)).to_numpy()
+    if len(dates) != data.n_cases:
+        raise ValueError(f"{data.name}: {len(dates)} dates for {data.n_cases} windows")
+    order = np.argsort(dates, kind="stable")
+    cutoff = dates[order[int(np.floor((1 - test_fraction) * len(order)))]]
+    test = np.flatnonzero(dates >= cutoff)
+    before = np.flatnonzero(dates < cutoff - np.timedelta64(int(embargo_days), "D"))
+    before = before[np.argsort(dates[before], kind="stable")]
+    n_val = int(round(val_fraction * len(before)))
+    parts = {"train": before[: len(before) - n_val], "val": before[len(before) - n_val :], "test": test}
+    out = {}
+    for split, index in parts.items():
+        if len(index) == 0:
+            raise ValueError(f"{data.name}: the chronological {split} split is empty (too few events?)")
+        out[split] = data.subset(np.sort(index), split=split, split_protocol="chronological", embargo_days=int(embargo_days),
+                                 first_date=str(pd.Timestamp(dates[index].min()).date()), last_date=str(pd.Timestamp(dates[index].max()).date()))  # fmt: skip
+    return out
+
+
 #: The metrics each table prints (the paper's layout).
 TABLE_METRICS = {"4": ("accuracy", "f1_macro", "f1_weighted"), "9": ("accuracy", "f1_macro", "f1_weighted"), "10": ("accuracy", "f1_macro", "f1_weighted")}
 METRIC_LABELS = {"accuracy": "accuracy", "f1_macro": "macro F1", "f1_weighted": "weighted F1"}
@@ -516,6 +642,11 @@ def table_markdown(summary: pd.DataFrame, table: str, caption: str, column_label
 
 __all__ = [
     "CLASS",
+    "chronological_split",
+    "normalise_by_last_observed",
+    "ECG_PROTOCOLS",
+    "ecg_protocols",
+    "saliency",
     "summarise",
     "table_markdown",
     "adversarial_tables",
