@@ -19,6 +19,8 @@ def test_simulation_tables_with_the_bayes_limit_and_the_adversarial_sets(tmp_pat
     table2 = summary[summary["table"].astype(str) == "2"]
     fcn = table2[(table2["method"] == "ForeClassNet") & (table2["column"] == "observed") & (table2["metric"] == "accuracy")]
     assert fcn["paper"].item() == 1.00 and fcn["n_seeds"].item() == 2  # beside the paper's number, over seeds
+    hydra = table2[(table2["method"] == "MR-Hydra") & (table2["metric"] == "accuracy")]
+    assert len(hydra) and (hydra["n_seeds"] == 1).all()  # baseline_seeds: [0]
     assert not ((table2["method"] == "ForeClassNet") & (table2["column"] == "full")).any()  # observed only
     oracle = table2[(table2["method"] == "Bayes limit (oracle)") & (table2["metric"] == "accuracy")]
     assert set(oracle["column"]) == {"observed", "full"} and oracle["mean"].between(0.5, 1.0).all()

@@ -267,6 +267,19 @@ def _scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     return classification_scores(np.asarray(y_true), np.asarray(y_pred))
 
 
+def _baseline_seeds(options: Mapping[str, Any], seeds: list[int]) -> set[int]:
+    """The seeds the aeon baselines run on: ``options["baseline_seeds"]`` (default every seed).
+
+    A CPU profile can give the slow aeon estimators (HC2, TEASER and MR-Hydra on thousands of
+    series) fewer seeds than the networks; the tables' ``n_seeds`` column shows it.
+    """
+    chosen = [int(s) for s in options.get("baseline_seeds") or seeds]
+    stray = sorted(set(chosen) - set(seeds))
+    if stray:
+        raise ValueError(f"baseline_seeds {stray} are not among seeds {seeds}")
+    return set(chosen)
+
+
 def evaluate_methods(
     table: str,
     prepared: Mapping[str, Mapping[str, Any]],
@@ -281,7 +294,8 @@ def evaluate_methods(
     ForeClassNet trains on the training split with the validation split for the best epoch and
     is scored with ``mc_samples`` Monte Carlo passes; InceptionTime likewise (single-task); the
     aeon methods, which use no validation data, train on training + validation. Every method is
-    scored on the same test split. ``options["inputs"]`` (default both) limits the inputs the
+    scored on the same test split; the aeon methods run on ``options["baseline_seeds"]`` (default
+    every seed). ``options["inputs"]`` (default both) limits the inputs the
     other methods are trained on ("observed", "full"). ``oracle``: a callable ``(X (n, 1, length)) -> predictions``
     of the Bayes classifier (or None), scored on the observed and on the full test series.
 
@@ -297,6 +311,7 @@ def evaluate_methods(
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {list(METHOD_LABELS)}")
     seeds = [int(s) for s in options.get("seeds", [0])]
+    baseline_seeds = _baseline_seeds(options, seeds)
     resume = bool(options.get("resume", True))
     rows: list[dict[str, Any]] = []
     extras: dict[str, Any] = {}
@@ -343,7 +358,7 @@ def evaluate_methods(
                 rows += _rows(table, METHOD_LABELS["inception"], inputs, "test", seed, _scores(test_y, inception_predict(fit, splits["test"])), time.perf_counter() - started)
             train = merge_splits(splits["train"], splits["val"])
             for name in ("teaser", "mr_hydra", "hc2"):
-                if name not in methods or (name in OBSERVED_ONLY and inputs != "observed"):
+                if name not in methods or (name in OBSERVED_ONLY and inputs != "observed") or seed not in baseline_seeds:
                     continue
                 started = time.perf_counter()
                 predictions = baseline_predict(name, train, splits["test"], (options.get("baselines") or {}).get(name), seed)
@@ -397,6 +412,7 @@ def adversarial_tables(
     loss_fn, target_task = FGSM_LOSSES[loss]
     epsilon = float(options.get("epsilon", 0.1))
     seeds = [int(s) for s in options.get("seeds", [0])]
+    baseline_seeds = _baseline_seeds(options, seeds)
     methods = list(options.get("methods") or METHOD_LABELS)
     settings = options.get("foreclassnet") or {}
     training = TrainingConfig.from_params(settings.get("training"))
@@ -453,7 +469,7 @@ def adversarial_tables(
                 for name, X in sets.items():
                     rows += _rows(table, METHOD_LABELS["inception"], "observed", name, seed, _scores(test_y, inception_predict(fit, with_values(observed["test"], X))), time.perf_counter() - started)
             for baseline in ("teaser", "mr_hydra", "hc2"):
-                if baseline not in methods:
+                if baseline not in methods or seed not in baseline_seeds:
                     continue
                 started = time.perf_counter()
                 tests = {name: with_values(observed["test"], X) for name, X in sets.items()}
