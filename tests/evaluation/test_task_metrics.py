@@ -17,6 +17,7 @@ from tsmtl.evaluation.metrics import (
     auroc,
     delta_m,
     f1_macro,
+    f1_weighted,
     higher_is_better,
     joint_mean,
     precision_macro,
@@ -80,6 +81,10 @@ def test_macro_precision_recall_f1_by_hand():
     assert recall_macro(y_true, y_pred) == pytest.approx(np.mean(recall))  # 13/18
     assert f1_macro(y_true, y_pred) == pytest.approx(np.mean(f1))
     assert f1_macro(y_true, y_pred) == pytest.approx((4 / 5 + 1 / 2 + 2 / 3) / 3)
+    # weighted F1: each class's F1 times its share of y_true (3, 2 and 1 of 6 cases)
+    assert f1_weighted(y_true, y_pred) == pytest.approx((3 * 4 / 5 + 2 * 1 / 2 + 1 * 2 / 3) / 6)
+    with pytest.raises(ValueError, match="f1_weighted of zero predictions is undefined"):
+        f1_weighted([], [])
 
 
 def test_macro_metrics_count_a_never_predicted_class_as_zero():

@@ -4,6 +4,8 @@
   one box per (warping window, model).
 * :func:`importance_maps_figure` -- ResNet2D paper, Fig. 4: pixel-importance maps of distance
   matrices with the true DTW warping path in red.
+* :func:`message_figure` -- a small figure holding one line of text, for a plot node whose
+  pipeline ran nothing to draw (the catalog still gets its PNG).
 
 Every function returns a :class:`matplotlib.figure.Figure` built with the object API (not
 ``pyplot``): no global figure is left open and no backend is switched; ``fig.savefig`` renders
@@ -27,6 +29,15 @@ IMPORTANCE_CMAP = LinearSegmentedColormap.from_list("dark_blue_orange", ["#081d5
 MODEL_LABELS = {"resnet1d": "ResNet1D", "resnet2d": "ResNet2D"}
 
 _BOX_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
+
+
+def message_figure(text: str) -> Figure:
+    """A 4 x 2 inch figure with ``text`` in its middle and no axes (nothing to draw)."""
+    fig = Figure(figsize=(4, 2))
+    ax = fig.add_subplot()
+    ax.text(0.5, 0.5, text, ha="center", va="center")
+    ax.axis("off")
+    return fig
 
 
 def _window_label(window: float) -> str:

@@ -35,12 +35,12 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import accuracy_score, f1_score
 
 from tsmtl.config import plain
 from tsmtl.data.joint import JointTaskData
 from tsmtl.data.preprocessing import merge_splits
 from tsmtl.data.types import TimeSeriesData
+from tsmtl.evaluation import metrics
 from tsmtl.models.sharing import ModelConfig
 from tsmtl.tasks import TaskSpec
 from tsmtl.training.fit import MethodConfig, MultiTaskFit, TrainingConfig, fit_joint, fit_task_group
@@ -120,12 +120,8 @@ def with_values(data: TimeSeriesData, X: np.ndarray) -> TimeSeriesData:
 
 # -- metrics --------------------------------------------------------------------------------------
 def classification_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """Accuracy, macro F1 and weighted F1 (the paper's Tables; sklearn)."""
-    return {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "f1_macro": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
-        "f1_weighted": float(f1_score(y_true, y_pred, average="weighted", zero_division=0)),
-    }
+    """Accuracy, macro F1 and weighted F1 (the paper's Tables; :mod:`tsmtl.evaluation.metrics`)."""
+    return {name: getattr(metrics, name)(y_true, y_pred) for name in METRICS}
 
 
 def _rows(table: str, method: str, inputs: str, test_set: str, seed: int, scores: Mapping[str, float], seconds: float) -> list[dict[str, Any]]:
@@ -149,7 +145,8 @@ def foreclassnet_method(n_observed: int, model: Mapping[str, Any] | None = None,
     """ForeClassNet as a :class:`MethodConfig`: the ``foreclassnet`` architecture, eq. 7's weights.
 
     ``model``: ForeClassNet's hyperparameters (see :class:`tsmtl.models.foreclassnet.ForeClassNet`);
-    ``weighting_params`` default to the paper's ``alpha = beta = 1``.
+    ``weighting_params`` default to the paper's ``alpha = beta = 1``. An experiment's
+    ``foreclassnet`` options go through :func:`_method_from`.
     """
     params = {"n_observed": int(n_observed), **plain(dict(model or {}))}
     if weighting == "fixed" and not weighting_params:
@@ -159,6 +156,11 @@ def foreclassnet_method(n_observed: int, model: Mapping[str, Any] | None = None,
         weighting=weighting,
         weighting_params=plain(dict(weighting_params or {})),
     )
+
+
+def _method_from(settings: Mapping[str, Any], n_observed: int) -> MethodConfig:
+    """:func:`foreclassnet_method` from an experiment's ``foreclassnet`` options."""
+    return foreclassnet_method(n_observed, settings.get("model"), settings.get("weighting", "fixed"), settings.get("weighting_params"))
 
 
 def fit_foreclassnet(
@@ -263,10 +265,6 @@ def baseline_predict_sets(name: str, train: TimeSeriesData, tests: Mapping[str, 
     return {n: predictions[bounds[i] : bounds[i + 1]] for i, n in enumerate(names)}
 
 
-def _scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    return classification_scores(np.asarray(y_true), np.asarray(y_pred))
-
-
 def _baseline_seeds(options: Mapping[str, Any], seeds: list[int]) -> set[int]:
     """The seeds the aeon baselines run on: ``options["baseline_seeds"]`` (default every seed).
 
@@ -321,25 +319,24 @@ def evaluate_methods(
         if oracle is not None and "oracle" in methods:
             started = time.perf_counter()
             X = prepared["test"]["observed"].X if inputs == "observed" else full_series(prepared["test"]).X
-            rows += _rows(table, METHOD_LABELS["oracle"], inputs, "test", seeds[0], _scores(test_y, oracle(X)), time.perf_counter() - started)
+            rows += _rows(table, METHOD_LABELS["oracle"], inputs, "test", seeds[0], classification_scores(test_y, oracle(X)), time.perf_counter() - started)
     if "majority" in methods:
         train_y = merge_splits(prepared["train"]["observed"], prepared["val"]["observed"]).y
         values, counts = np.unique(train_y, return_counts=True)
-        rows += _rows(table, METHOD_LABELS["majority"], "observed", "test", seeds[0], _scores(test_y, np.full(len(test_y), values[counts.argmax()])), 0.0)
+        rows += _rows(table, METHOD_LABELS["majority"], "observed", "test", seeds[0], classification_scores(test_y, np.full(len(test_y), values[counts.argmax()])), 0.0)
     joint, classes = joint_from_forecast_classify(prepared, name=f"table{table}")
     for seed in seeds:
         folder = None if checkpoint_dir is None else Path(checkpoint_dir) / f"table_{table}"
         if "foreclassnet" in methods:
             started = time.perf_counter()
             settings = options.get("foreclassnet") or {}
-            method = foreclassnet_method(joint["train"].n_timepoints, settings.get("model"), settings.get("weighting", "fixed"), settings.get("weighting_params"))
             fit = fit_foreclassnet(
-                joint, len(classes), method, TrainingConfig.from_params(settings.get("training")), seed=seed, device=device,
+                joint, len(classes), _method_from(settings, joint["train"].n_timepoints), TrainingConfig.from_params(settings.get("training")), seed=seed, device=device,
                 checkpoint_dir=None if folder is None else folder / "foreclassnet" / f"seed_{seed}", resume=resume,
             )  # fmt: skip
             predicted = foreclassnet_predict(fit.model, joint["test"].X, int(settings.get("mc_samples", 30)))
             labels = classes[predicted["class_probabilities"].argmax(axis=1)]
-            scores = _scores(test_y, labels)
+            scores = classification_scores(test_y, labels)
             scores["forecast_mse"] = float(np.mean((predicted["forecast_mean"] - joint["test"].targets[FORECAST]) ** 2))
             rows += _rows(table, METHOD_LABELS["foreclassnet"], "observed", "test", seed, scores, time.perf_counter() - started)
             if seed == seeds[0]:
@@ -355,14 +352,14 @@ def evaluate_methods(
                     splits, options.get("inception") or {}, seed=seed, device=device,
                     checkpoint_dir=None if folder is None else folder / f"inception_{inputs}" / f"seed_{seed}", resume=resume,
                 )  # fmt: skip
-                rows += _rows(table, METHOD_LABELS["inception"], inputs, "test", seed, _scores(test_y, inception_predict(fit, splits["test"])), time.perf_counter() - started)
+                rows += _rows(table, METHOD_LABELS["inception"], inputs, "test", seed, classification_scores(test_y, inception_predict(fit, splits["test"])), time.perf_counter() - started)
             train = merge_splits(splits["train"], splits["val"])
             for name in ("teaser", "mr_hydra", "hc2"):
                 if name not in methods or (name in OBSERVED_ONLY and inputs != "observed") or seed not in baseline_seeds:
                     continue
                 started = time.perf_counter()
                 predictions = baseline_predict(name, train, splits["test"], (options.get("baselines") or {}).get(name), seed)
-                rows += _rows(table, METHOD_LABELS[name], inputs, "test", seed, _scores(test_y, predictions), time.perf_counter() - started)
+                rows += _rows(table, METHOD_LABELS[name], inputs, "test", seed, classification_scores(test_y, predictions), time.perf_counter() - started)
             log.info("Table %s, seed %d, %s series: done", table, seed, inputs)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS), extras
 
@@ -419,6 +416,7 @@ def adversarial_tables(
     mc_samples = int(settings.get("mc_samples", 30))
     resume = bool(options.get("resume", True))
     joint, classes = joint_from_forecast_classify(prepared, name=f"adversarial_{loss}")
+    method = _method_from(settings, joint["train"].n_timepoints)
     observed = {split: prepared[split]["observed"] for split in SPLITS}
     test_y = observed["test"].y
     rows: list[dict[str, Any]] = []
@@ -429,7 +427,6 @@ def adversarial_tables(
 
     for seed in seeds:
         folder = None if checkpoint_dir is None else Path(checkpoint_dir) / f"adversarial_{loss}" / f"seed_{seed}"
-        method = foreclassnet_method(joint["train"].n_timepoints, settings.get("model"), settings.get("weighting", "fixed"), settings.get("weighting_params"))
         started = time.perf_counter()
         original = fit_foreclassnet(joint, len(classes), method, training, seed=seed, device=device, checkpoint_dir=None if folder is None else folder / "original", resume=resume)
         adversarial = {split: attack(original.model, joint[split], seed) for split in SPLITS}
@@ -442,24 +439,26 @@ def adversarial_tables(
 
         def fcn_scores(model, X):
             probabilities = foreclassnet_predict(model, X, mc_samples)["class_probabilities"]
-            return _scores(test_y, classes[probabilities.argmax(axis=1)])
+            return classification_scores(test_y, classes[probabilities.argmax(axis=1)])
 
         if "foreclassnet" in methods:
             rows += _rows(first_table, METHOD_LABELS["foreclassnet"], "observed", "a", seed, fcn_scores(original.model, test_sets["a"]), seconds)
             for name, X in test_sets.items():
                 rows += _rows(second_table, METHOD_LABELS["foreclassnet"], "observed", name, seed, fcn_scores(retrained.model, X), seconds)
-        adversarial_train = {split: with_values(observed[split], adversarial[split]) for split in ("train", "val")}
-        for table, train_parts, sets in (
-            (first_table, [observed["train"], observed["val"]], {"a": adversarial["test"]}),
-            (second_table, [observed["train"], observed["val"], adversarial_train["train"], adversarial_train["val"]], test_sets),
+        original_pair = (observed["train"], observed["val"])
+        adversarial_pair = tuple(with_values(observed[split], adversarial[split]) for split in ("train", "val"))
+        for table, pairs, sets in (
+            (first_table, [original_pair], {"a": adversarial["test"]}),
+            (second_table, [original_pair, adversarial_pair], test_sets),
         ):
-            train = merge_splits(*train_parts)
+            # (train, val) pairs: Inception keeps them apart, the aeon methods train on all of it
+            train = merge_splits(*[part for pair in pairs for part in pair])
             if "inception" in methods:
                 started = time.perf_counter()
-                n_train = len(train_parts) // 2
+                train_parts, val_parts = zip(*pairs, strict=True)
                 splits = {
-                    "train": merge_splits(*train_parts[0::2]) if n_train > 1 else observed["train"],
-                    "val": merge_splits(*train_parts[1::2]) if n_train > 1 else observed["val"],
+                    "train": merge_splits(*train_parts) if len(pairs) > 1 else original_pair[0],
+                    "val": merge_splits(*val_parts) if len(pairs) > 1 else original_pair[1],
                     "test": observed["test"],
                 }
                 fit = fit_inception(
@@ -467,7 +466,7 @@ def adversarial_tables(
                     checkpoint_dir=None if folder is None else folder / f"inception_table_{table}", resume=resume,
                 )  # fmt: skip
                 for name, X in sets.items():
-                    rows += _rows(table, METHOD_LABELS["inception"], "observed", name, seed, _scores(test_y, inception_predict(fit, with_values(observed["test"], X))), time.perf_counter() - started)
+                    rows += _rows(table, METHOD_LABELS["inception"], "observed", name, seed, classification_scores(test_y, inception_predict(fit, with_values(observed["test"], X))), time.perf_counter() - started)
             for baseline in ("teaser", "mr_hydra", "hc2"):
                 if baseline not in methods or seed not in baseline_seeds:
                     continue
@@ -475,7 +474,7 @@ def adversarial_tables(
                 tests = {name: with_values(observed["test"], X) for name, X in sets.items()}
                 predictions = baseline_predict_sets(baseline, train, tests, (options.get("baselines") or {}).get(baseline), seed)
                 for name in sets:
-                    rows += _rows(table, METHOD_LABELS[baseline], "observed", name, seed, _scores(test_y, predictions[name]), time.perf_counter() - started)
+                    rows += _rows(table, METHOD_LABELS[baseline], "observed", name, seed, classification_scores(test_y, predictions[name]), time.perf_counter() - started)
         log.info("adversarial (%s), seed %d: done", loss, seed)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 

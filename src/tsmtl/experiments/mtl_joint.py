@@ -39,6 +39,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from tsmtl.evaluation.metrics import average_ranks, delta_m, higher_is_better  # noqa: E402
+from tsmtl.evaluation.plots import message_figure  # noqa: E402
 from tsmtl.tasks import TaskSpec  # noqa: E402
 from tsmtl.training.fit import MethodConfig, TrainingConfig, fit_joint, single_task_specs  # noqa: E402
 
@@ -297,10 +298,7 @@ def plot_task_weights(history: pd.DataFrame, sharing: str | None = None) -> Figu
     first in the history).
     """
     if history.empty:
-        fig, ax = plt.subplots(figsize=(4, 2))
-        ax.text(0.5, 0.5, "no multitask run", ha="center", va="center")
-        ax.axis("off")
-        return fig
+        return message_figure("no multitask run")
     sharings = list(dict.fromkeys(history["sharing"]))
     sharing = sharing or ("hard" if "hard" in sharings else sharings[0])
     runs = history[history["sharing"] == sharing]

@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from tsmtl.evaluation.paper_tables import ECG5000_OFFICIAL_SPLIT, foreclassnet_table  # noqa: E402
+from tsmtl.evaluation.plots import message_figure  # noqa: E402
 from tsmtl.experiments.foreclassnet import (  # noqa: E402
     ECG_PROTOCOLS,
     RESULT_COLUMNS,
@@ -62,8 +63,6 @@ def _official_paper() -> pd.DataFrame:
 
 def report_ecg(results: pd.DataFrame, prepared: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[pd.DataFrame, str]:
     """Tables 9 and 10 (both SMOTE orders) and the official split, ``mean ± std [paper]``."""
-    results = results.copy()
-    results["table"] = results["table"].astype(str)
     paper = {"9": foreclassnet_table("9"), "10": foreclassnet_table("10"), "10-paper-order": foreclassnet_table("10"), "official": _official_paper()}
     summary = summarise(results, paper)
     lines = [
@@ -82,10 +81,7 @@ def report_ecg(results: pd.DataFrame, prepared: Mapping[str, Any], options: Mapp
 def plot_saliency(fits: Mapping[str, Any], prepared: Mapping[str, Any], options: Mapping[str, Any]) -> Figure:
     """Saliency of one test series per class (the paper's Figs. 3-7), first protocol's ForeClassNet."""
     if not fits:
-        fig, ax = plt.subplots(figsize=(4, 2))
-        ax.text(0.5, 0.5, "no ForeClassNet was trained", ha="center", va="center")
-        ax.axis("off")
-        return fig
+        return message_figure("no ForeClassNet was trained")
     protocol = next(iter(fits))
     model, classes = fits[protocol]["model"], fits[protocol]["classes"]
     test = prepared[protocol]["test"]["observed"]

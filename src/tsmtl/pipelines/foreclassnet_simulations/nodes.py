@@ -17,6 +17,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from tsmtl.evaluation.oracle import class_covariances, oracle_predict  # noqa: E402
 from tsmtl.evaluation.paper_tables import foreclassnet_table  # noqa: E402
+from tsmtl.evaluation.plots import message_figure  # noqa: E402
 from tsmtl.experiments.foreclassnet import (  # noqa: E402
     RESULT_COLUMNS,
     adversarial_tables,
@@ -24,6 +25,7 @@ from tsmtl.experiments.foreclassnet import (  # noqa: E402
     summarise,
     table_markdown,
 )
+from tsmtl.models.foreclassnet import PAPER_FILTER_LENGTHS  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +115,8 @@ def report_simulations(table_results: pd.DataFrame, adversarial_results: pd.Data
 def plot_filter_lengths(filters: Mapping[str, Mapping[str, Any]], options: Mapping[str, Any]) -> Figure:
     """The learned Boltzmann filter-length distribution of every layer (first seed, per table)."""
     if not filters:
-        fig, ax = plt.subplots(figsize=(4, 2))
-        ax.text(0.5, 0.5, "no ForeClassNet was trained", ha="center", va="center")
-        ax.axis("off")
-        return fig
-    lengths = list((options.get("foreclassnet") or {}).get("model", {}).get("filter_lengths") or (3, 6, 12, 18, 24, 30, 36))
+        return message_figure("no ForeClassNet was trained")
+    lengths = list((options.get("foreclassnet") or {}).get("model", {}).get("filter_lengths") or PAPER_FILTER_LENGTHS)
     tables = list(filters)
     n_layers = max(len(layers) for layers in filters.values())
     fig, axes = plt.subplots(len(tables), n_layers, figsize=(2.6 * n_layers, 2.2 * len(tables)), squeeze=False, sharey=True)

@@ -18,6 +18,7 @@ from sklearn.manifold import TSNE  # noqa: E402
 from tsmtl.data.feeding import FeedingOptions, feed_task_splits  # noqa: E402
 from tsmtl.data.tasks import describe_protocol  # noqa: E402
 from tsmtl.evaluation.paper_tables import resnet2d_table_i  # noqa: E402
+from tsmtl.evaluation.plots import message_figure  # noqa: E402
 from tsmtl.evaluation.reports import accuracy_markdown, accuracy_rank_table  # noqa: E402
 from tsmtl.experiments.ucr_mtl import (  # noqa: E402
     RESULT_COLUMNS,
@@ -146,10 +147,7 @@ def plot_tsne_features(features: list[dict[str, Any]], options: Mapping[str, Any
     """Paper Fig. 5: t-SNE of the shared features of every MTL method, one panel per task."""
     models = [f for f in features if f]
     if not models:
-        fig, ax = plt.subplots(figsize=(4, 2))
-        ax.text(0.5, 0.5, "no MTL model was run", ha="center", va="center")
-        ax.axis("off")
-        return fig
+        return message_figure("no MTL model was run")
     n_tasks = max(len(m["tasks"]) for m in models)
     fig, axes = plt.subplots(len(models), n_tasks, figsize=(4 * n_tasks, 4 * len(models)), squeeze=False)
     seed = int(options.get("seed", 0))
