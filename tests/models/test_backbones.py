@@ -18,6 +18,8 @@ TINY_PARAMS = {
     "resnet2d": {"n_templates": 3, "template_length": 7, "width": 4, "n_blocks": 3},
     "fcn": {"widths": [4, 6, 5], "kernel_sizes": [7, 5, 3]},
     "inception": {"n_filters": 2, "depth": 4, "kernel_sizes": [6, 3, 2], "bottleneck": 3},
+    "trep": {"repr_dims": 5, "hidden_dims": 4, "depth": 2, "time_embedding": "t2v_sin", "time_embedding_dims": 3},
+    "ts2vec": {"repr_dims": 5, "hidden_dims": 4, "depth": 2},
 }
 IN_CHANNELS = 2
 

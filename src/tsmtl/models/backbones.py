@@ -27,7 +27,8 @@ Registered here: ``resnet1d`` (ResNet2D paper Fig. 2b; Wang et al. 2017), ``resn
 template ResNet2D of Fig. 3d), ``fcn`` (the fully convolutional network of Wang et al.
 2017, the other strong baseline of that paper) and ``inception`` (the Inception network of
 InceptionTime, Ismail Fawaz et al. 2020; a baseline of the ForeClassNet paper, Sec. 4;
-:mod:`tsmtl.models.inception`).
+:mod:`tsmtl.models.inception`), ``trep`` and ``ts2vec`` (the self-supervised encoders of T-Rep
+and TS2Vec, :mod:`tsmtl.models.trep`; a pretrained one can be loaded into the trunk).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from tsmtl.models.inception import InceptionTime
 from tsmtl.models.masked_norm import MaskedBatchNorm1d
 from tsmtl.models.resnet1d import FeatureMap, ResNet1D, full_length_as_none, masked_mean, time_mask
 from tsmtl.models.resnet2d import TemplateResNet2D
+from tsmtl.models.trep import TRepEncoder, TS2VecEncoder
 
 
 class FCN(nn.Module):
@@ -105,6 +107,8 @@ BACKBONES: dict[str, type[nn.Module]] = {
     "resnet2d": TemplateResNet2D,
     "fcn": FCN,
     "inception": InceptionTime,
+    "trep": TRepEncoder,
+    "ts2vec": TS2VecEncoder,
 }
 
 

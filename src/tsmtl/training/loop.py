@@ -17,6 +17,8 @@ The loop knows nothing about the task; four pieces plug into it:
   DWA, GradNorm, PCGrad) that replaces ``loss.backward()`` for :class:`StepOutput` steps. Its
   learnable parameters join the optimizer (weight decay 0), its state is checkpointed, and it
   sees every task's mean training loss at the end of each epoch.
+* ``after_step(model)`` -- called after every optimiser step (stochastic weight averaging of
+  T-Rep/TS2Vec updates its averaged copy here).
 * ``evaluate_fn(model) -> dict[str, float]`` -- validation metrics after every epoch, run in
   ``model.eval()`` mode under ``torch.no_grad()`` (an MC-dropout evaluator may switch its dropout
   modules back to train mode itself).
@@ -238,6 +240,8 @@ class Trainer:
     weighting : TaskWeighting, optional
         Turns a :class:`StepOutput`'s task losses into gradients; None sums them (equal
         weighting). Its parameters are optimised with the model's (weight decay 0).
+    after_step : callable ``model -> None``, optional
+        Runs after every optimiser step, e.g. updating averaged (SWA) weights kept in the model.
     """
 
     def __init__(
@@ -263,6 +267,7 @@ class Trainer:
         progress: bool = True,
         amp_dtype: str | torch.dtype | None = None,
         weighting: nn.Module | None = None,
+        after_step: Callable[[nn.Module], None] | None = None,
     ) -> None:
         if mode not in ("max", "min"):
             raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
@@ -299,6 +304,7 @@ class Trainer:
         self.seed = seed
         self.progress = bool(progress)
         self.amp_dtype = amp_dtype
+        self.after_step = after_step
         # The weighting's own parameters (uncertainty's log-variances, GradNorm's weights) are
         # optimised with the model's, without weight decay (it would pull them to 0).
         params: Any = list(self.model.parameters())
@@ -357,6 +363,8 @@ class Trainer:
             if self.grad_clip_norm is not None:
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip_norm)
             self.optimizer.step()
+            if self.after_step is not None:
+                self.after_step(self.model)
             # Sums stay on the device: no host synchronisation per step.
             loss_sum = loss_sum + loss.detach().float()
             for key, value in logs.items():
