@@ -165,14 +165,15 @@ class DilatedTCN(nn.Module):
 
 # -------------------------------------------------------------------------------- the encoder
 def _channels(hidden_dims: int | Sequence[int], depth: int, extra: int, repr_dims: int) -> list[int]:
-    """TCN widths: ``hidden + K`` per block (the time-embedding is concatenated), then ``F``."""
+    """Channels of the TCN: input ``hidden[0] + K`` (the time-embedding is concatenated), ``hidden + K`` per block, then ``F``."""
     if isinstance(hidden_dims, int):
         widths = [int(hidden_dims)] * int(depth)
     else:
         widths = [int(w) for w in hidden_dims]
         if len(widths) != int(depth):
             raise ValueError(f"hidden_dims lists {len(widths)} widths for depth={depth}")
-    return [w + extra for w in widths] + [int(repr_dims)]
+    # depth + 1 blocks as TS2Vec's DilatedConvEncoder: depth hidden ones, then one to F.
+    return [widths[0] + extra] + [w + extra for w in widths] + [int(repr_dims)]
 
 
 class TRepEncoder(nn.Module):
@@ -186,7 +187,8 @@ class TRepEncoder(nn.Module):
        (training: a Bernoulli(0.5) mask per step, TS2Vec Sec. 3.2) and outside the series;
     3. ``[u, tau(t)]`` -- the time-embedding of the time index ``t`` (not masked: time is known
        even when the value is missing, which is what makes T-Rep robust to missing data);
-    4. the :class:`DilatedTCN` (``depth`` blocks of width ``hidden + K``, one to ``F``), dropout 0.1.
+    4. the :class:`DilatedTCN` (``depth`` blocks of width ``hidden + K``, one more to ``F``; dilations
+       ``1, 2, ..., 2**depth``), dropout 0.1.
 
     Parameters
     ----------
