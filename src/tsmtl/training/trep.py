@@ -46,10 +46,12 @@ from tsmtl.models.trep import (
     hierarchical_loss,
 )
 from tsmtl.training.device import choose_device
-from tsmtl.training.fingerprint import data_digest
+from tsmtl.training.fingerprint import data_digest, run_fingerprint
 from tsmtl.training.loop import Trainer
 
 WINDOWS = (None, "full_series", "multiscale")
+#: Part of every checkpoint fingerprint; bump when the model's maths or state-dict layout changes.
+TREP_REVISION = 1
 
 
 @dataclass(frozen=True)
@@ -281,7 +283,9 @@ class TRep:
     seed : int
         Seeds the Trainer (initial weights, crops, masks, pairs).
     checkpoint_dir : path, optional
-        Checkpoints per epoch (``resume=True`` continues a run on the same data and settings).
+        Checkpoints per epoch under ``<checkpoint_dir>/<fingerprint>/`` (data, settings but
+        ``iterations``, seed): ``resume=True`` continues a run on the same data and settings (also
+        to more iterations, replaying exactly the uninterrupted run); anything else starts fresh.
 
     Attributes (after ``fit``)
     --------------------------
@@ -327,6 +331,13 @@ class TRep:
             raise ValueError(f"series of {train.shape[1]} steps are too short for temporal_unit={config.temporal_unit}")
         batches = CropBatches(train, config.batch_size, iterations, self.seed)
         in_channels = data.shape[-1]
+        # Checkpoints go to <checkpoint_dir>/<fingerprint of data, settings, seed>: other data or
+        # settings start fresh; ``iterations`` is left out, so a resumed run may go further.
+        digest = data_digest(train)
+        settings = {k: v for k, v in config.as_dict().items() if k != "iterations"}
+        folder = None
+        if self.checkpoint_dir is not None:
+            folder = Path(self.checkpoint_dir) / run_fingerprint(digest, settings, self.seed, TREP_REVISION)
         trainer = Trainer(
             lambda: TRepModel(in_channels, config),
             make_step(config),
@@ -337,9 +348,9 @@ class TRep:
             device=self.device,
             monitor="epoch",  # self-supervised: the final (averaged) weights are the result
             mode="max",
-            checkpoint_dir=self.checkpoint_dir,
+            checkpoint_dir=folder,
             resume=self.resume,
-            data_digest=data_digest(train, config.as_dict(), self.seed),
+            data_digest=digest,
             seed=self.seed,
             progress=self.progress,
             after_step=lambda model: model.update_average(),
