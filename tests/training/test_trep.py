@@ -9,7 +9,15 @@ import pytest
 import torch
 
 from tsmtl.training.device import seed_everything
-from tsmtl.training.trep import CropBatches, TRep, TRepConfig, TRepModel, fit_representation, gather_windows, make_step
+from tsmtl.training.trep import (
+    CropBatches,
+    TRep,
+    TRepConfig,
+    TRepModel,
+    fit_representation,
+    gather_windows,
+    make_step,
+)
 
 TINY = {"repr_dims": 6, "hidden_dims": 4, "depth": 2, "time_embedding_dims": 3, "batch_size": 4, "n_pairs": 16, "head_hidden": 5}
 
