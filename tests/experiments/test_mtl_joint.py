@@ -5,15 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
+from tests.training.test_fit import SPECS as JOINT_SPECS
+from tests.training.test_fit import _Joint
 from tsmtl.experiments.mtl_joint import (
     SINGLE_TASK,
     best_model,
     grid_methods,
     joint_report,
     plot_task_weights,
+    pretrain_trunk,
+    pretrained_trunk_methods,
 )
+from tsmtl.models.trep import TRepEncoder
 from tsmtl.tasks import TaskSpec
+from tsmtl.training.fit import TrainingConfig, fit_joint
 
 SPECS = {"alarm": TaskSpec("alarm", "binary", metrics=("auprc", "auroc")), "hr": TaskSpec("hr", "regression", metrics=("mae",))}
 
@@ -86,3 +93,31 @@ def test_weights_plot_has_a_panel_per_weighting_of_the_hard_sharing_runs():
     assert titles == ["hard + equal", "hard + gradnorm"]
     assert len(figure.axes[0].lines) == 2  # one curve per task
     assert list(figure.axes[1].lines[1].get_ydata()) == [1.0, 2.0, 3.0]
+
+
+def test_pretrained_trep_trunk_frozen_stays_and_finetuned_moves(tmp_path):
+    """The self-supervised trunk of issue #9: pretrained on the training inputs only, then loaded."""
+    splits = {"train": _Joint(48, 0), "val": _Joint(16, 1), "test": _Joint(16, 2)}
+    options = {"method": "trep", "encoder": {"repr_dims": 4, "hidden_dims": 4, "depth": 2, "time_embedding_dims": 3, "batch_size": 8, "iterations": 3, "n_pairs": 16}, "seed": 0}
+    path, params = pretrain_trunk(splits["train"].X, options, tmp_path)
+    assert path.exists() and params == {"repr_dims": 4, "hidden_dims": 4, "depth": 2, "time_embedding": "t2v_sin", "time_embedding_dims": 3}
+    assert pretrain_trunk(splits["train"].X, options, tmp_path)[0] == path  # same data and settings: reused
+    other, _ = pretrain_trunk(splits["val"].X, options, tmp_path)  # other data: pretrained anew
+    assert other != path
+    pretrained = torch.load(path, weights_only=True)
+    rows = {label: config for label, _, _, config in pretrained_trunk_methods(path, "trep", params, options)}
+    assert list(rows) == ["hard + equal (T-Rep scratch)", "hard + equal (T-Rep frozen)", "hard + equal (T-Rep finetuned)"]
+    training = TrainingConfig(epochs=2, batch_size=16, lr=1e-2, progress=False)
+    trunks = {}
+    for label, config in rows.items():
+        fit = fit_joint(splits, JOINT_SPECS, config, training, device="cpu", seed=0)
+        trunks[label] = {k: v.cpu() for k, v in fit.model.trunk.state_dict().items()}
+        assert np.isfinite(fit.score("test", "loss"))
+    frozen, tuned, scratch = trunks["hard + equal (T-Rep frozen)"], trunks["hard + equal (T-Rep finetuned)"], trunks["hard + equal (T-Rep scratch)"]
+    assert all(torch.equal(frozen[k], pretrained[k]) for k in pretrained)
+    assert any(not torch.equal(tuned[k], pretrained[k]) for k in pretrained)
+    assert any(not torch.allclose(scratch[k], pretrained[k]) for k in pretrained)
+    with pytest.raises(ValueError, match="modes"):
+        pretrained_trunk_methods(path, "trep", params, {"modes": ["linear"]})
+    with pytest.raises(ValueError, match="needs pretrained"):
+        TRepEncoder(2, freeze=True)

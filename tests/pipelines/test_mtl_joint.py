@@ -29,6 +29,8 @@ def test_mtl_joint_writes_both_tables_and_the_weights_plot(tmp_path, real_data_d
     for dataset, tasks in (("physionet", ["sepsis", "HR_next", "Temp_next"]), ("etth1", ["OT@4", "OT@8", "HUFL@4", "HUFL@8"])):
         results = pd.read_csv(latest_version(project / f"data/07_model_output/mtl_joint_{dataset}_results.csv"))
         models = {"single-task", "hard + equal", "hard + gradnorm", "attention + equal", "attention + gradnorm"}
+        if dataset == "physionet":  # the T-Rep trunk pretrained on the training patients (conf/test)
+            models |= {f"hard + equal (T-Rep {mode})" for mode in ("scratch", "frozen", "finetuned")}
         assert set(results["model"]) == models and set(results["seed"]) == {0, 1}
         assert set(results["task"]) == set(tasks) and results["value"].notna().all()
         table = pd.read_csv(latest_version(reporting / f"mtl_joint_{dataset}_report.csv"))
@@ -42,6 +44,8 @@ def test_mtl_joint_writes_both_tables_and_the_weights_plot(tmp_path, real_data_d
         assert len(gradnorm) == 2 * len(tasks) and gradnorm.groupby("seed")["weight"].sum().round(4).eq(len(tasks)).all()
         with Image.open(latest_version(reporting / f"mtl_joint_{dataset}_weights.png")) as image:
             assert image.size[0] > 300
+    pretrained = list((project / "data/06_models/mtl_joint/physionet/pretrained").glob("*/encoder.pt"))
+    assert len(pretrained) == 1
     # regression metrics of PhysioNet in original units: the heart-rate MAE is in beats per minute
     results = pd.read_csv(latest_version(project / "data/07_model_output/mtl_joint_physionet_results.csv"))
     hr = results[(results["task"] == "HR_next") & (results["metric"] == "mae")]["value"]

@@ -14,7 +14,11 @@ several-output data (:class:`~tsmtl.data.joint.JointTaskData`):
   seed against that seed's single-task models, over every task's primary metric) and the
   average rank over tasks (ResNet2D paper Table I style), and names the winner (highest mean
   Delta_m);
-* :func:`plot_task_weights` draws each weighting's per-task loss weights over the epochs.
+* :func:`plot_task_weights` draws each weighting's per-task loss weights over the epochs;
+* :func:`pretrained_trunk_methods` adds self-supervised trunks (T-Rep issue #9, which no anchor
+  offers): a T-Rep (or TS2Vec) encoder pretrained on the training split's inputs only, then the
+  trunk of a multitask model, frozen and fine-tuned, beside the same architecture trained from
+  scratch, so the Delta_m table shows whether the pretraining helps the joint tasks.
 
 Regression metrics can be reported in the targets' original units (``units="original"``: MAE
 times the target's training std, MSE times its square), as clinicians read them, or on the
@@ -40,8 +44,11 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from tsmtl.evaluation.metrics import average_ranks, delta_m, higher_is_better  # noqa: E402
 from tsmtl.evaluation.plots import message_figure  # noqa: E402
+from tsmtl.models.trep import save_encoder  # noqa: E402
 from tsmtl.tasks import TaskSpec  # noqa: E402
+from tsmtl.training.fingerprint import data_digest, run_fingerprint  # noqa: E402
 from tsmtl.training.fit import MethodConfig, TrainingConfig, fit_joint, single_task_specs  # noqa: E402
+from tsmtl.training.trep import TRepConfig, fit_representation  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +98,59 @@ def grid_methods(
     if not methods:
         raise ValueError("the grid is empty: list at least one sharing and one weighting")
     return methods
+
+
+PRETRAINED_MODES = ("scratch", "frozen", "finetuned")
+_ENCODER_ARGUMENTS = {"trep": ("repr_dims", "hidden_dims", "depth", "time_embedding", "time_embedding_dims"), "ts2vec": ("repr_dims", "hidden_dims", "depth")}
+
+
+def pretrain_trunk(train_x: np.ndarray, options: Mapping[str, Any], folder: str | Path, device: str = "auto") -> tuple[Path, dict[str, Any]]:
+    """Fit a T-Rep/TS2Vec encoder on ``train_x`` ``(N, C, T)`` (the training split's inputs) and save it.
+
+    ``options``: ``method`` (``trep`` or ``ts2vec``), ``encoder`` (:class:`TRepConfig` fields),
+    ``seed``. The weights go to ``<folder>/<fingerprint of data and settings>/encoder.pt``; an
+    existing file of the same fingerprint is reused (no second pretraining).
+
+    Returns the file and the backbone parameters that rebuild the encoder.
+    """
+    method = options.get("method", "trep")
+    if method not in _ENCODER_ARGUMENTS:
+        raise ValueError(f"pretrained.method must be 'trep' or 'ts2vec', got {method!r}")
+    encoder_params = dict(options.get("encoder") or {})
+    seed = int(options.get("seed", 0))
+    config = TRepConfig.from_params(encoder_params) if method == "trep" else TRepConfig.ts2vec(**encoder_params)
+    x = np.ascontiguousarray(np.asarray(train_x, dtype=np.float32).transpose(0, 2, 1))
+    path = Path(folder) / run_fingerprint(data_digest(x), method, config.as_dict(), seed) / "encoder.pt"
+    if not path.exists():
+        model = fit_representation(x, method, encoder_params, seed=seed, device=device)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_encoder(model.encoder, path)
+        log.info("pretrained a %s trunk on %d training windows (%d iterations): %s", method, len(x), model.n_iterations_, path)
+    params = {key: value for key, value in config.as_dict().items() if key in _ENCODER_ARGUMENTS[method]}
+    return path, params
+
+
+def pretrained_trunk_methods(path: str | Path, method: str, backbone_params: Mapping[str, Any], options: Mapping[str, Any]) -> list[tuple[str, str, str, MethodConfig]]:
+    """Grid rows for the pretrained trunk: ``options["modes"]`` of ``scratch`` (same encoder, random
+    weights), ``frozen`` (pretrained, fixed) and ``finetuned`` (pretrained, trained on), each with
+    ``options["sharing"]`` (hard) and ``options["weighting"]`` (equal).
+
+    The row's sharing column reads e.g. ``hard (T-Rep frozen)`` so the weights plot keeps it apart.
+    """
+    modes = list(options.get("modes") or PRETRAINED_MODES)
+    unknown = [m for m in modes if m not in PRETRAINED_MODES]
+    if unknown:
+        raise ValueError(f"pretrained.modes {unknown} unknown; choose from {list(PRETRAINED_MODES)}")
+    sharing, weighting = options.get("sharing", "hard"), options.get("weighting", "equal")
+    name = {"trep": "T-Rep", "ts2vec": "TS2Vec"}[method]
+    rows = []
+    for mode in modes:
+        params = dict(backbone_params)
+        if mode != "scratch":
+            params.update(pretrained=str(path), freeze=mode == "frozen")
+        config = MethodConfig.from_params({"backbone": method, "backbone_params": params, "sharing": sharing, "sharing_params": dict(options.get("sharing_params") or {}), "weighting": weighting})
+        rows.append((f"{sharing} + {weighting} ({name} {mode})", f"{sharing} ({name} {mode})", weighting, config))
+    return rows
 
 
 def _unit_factor(splits: Mapping[str, Any], task: str, metric: str, units: str) -> float:

@@ -27,6 +27,7 @@ docstring says so; the differences follow the paper's text where the code depart
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -206,6 +207,11 @@ class TRepEncoder(nn.Module):
         ``K`` (authors' default 64).
     mask_mode : {"binomial", "all_true"}
         The training mask.
+    pretrained : path, optional
+        A file written by :func:`save_encoder` (a fitted ``TRep.encoder``): its weights are loaded,
+        so a self-supervised encoder becomes the trunk of a multitask model.
+    freeze : bool
+        With ``pretrained``: keep those weights fixed (``requires_grad=False``; a linear-probe trunk).
 
     As a backbone (:mod:`tsmtl.models.backbones`): ``forward(x (B, C, T), lengths) -> (B, F)``
     averages the representations over each series' true steps and ``forward_steps`` gives
@@ -223,8 +229,12 @@ class TRepEncoder(nn.Module):
         time_embedding_dims: int = 64,
         mask_mode: str = "binomial",
         repr_dropout: float = 0.1,
+        pretrained: str | None = None,
+        freeze: bool = False,
     ) -> None:
         super().__init__()
+        if freeze and pretrained is None:
+            raise ValueError("freeze=True needs pretrained weights (a frozen random trunk learns nothing)")
         if mask_mode not in ("binomial", "all_true"):
             raise ValueError(f"mask_mode must be 'binomial' or 'all_true', got {mask_mode!r}")
         first = int(hidden_dims) if isinstance(hidden_dims, int) else int(hidden_dims[0])
@@ -237,6 +247,14 @@ class TRepEncoder(nn.Module):
         self.out_features = int(repr_dims)
         self.time_embedding_dims = k
         self.mask_mode = mask_mode
+        if pretrained is not None:
+            state = torch.load(pretrained, map_location="cpu", weights_only=True)
+            try:
+                self.load_state_dict(state)
+            except RuntimeError as error:
+                raise ValueError(f"{pretrained}: the pretrained encoder does not fit these settings ({error})") from error
+            if freeze:
+                self.requires_grad_(False)
 
     @property
     def half_receptive_field(self) -> int:
@@ -311,8 +329,13 @@ class TRepEncoder(nn.Module):
 class TS2VecEncoder(TRepEncoder):
     """TS2Vec's encoder (Yue et al. 2022, Sec. 3.2): :class:`TRepEncoder` without time-embedding."""
 
-    def __init__(self, in_channels: int, repr_dims: int = 320, hidden_dims: int | Sequence[int] = 64, depth: int = 10, mask_mode: str = "binomial", repr_dropout: float = 0.1) -> None:
-        super().__init__(in_channels, repr_dims, hidden_dims, depth, None, 0, mask_mode, repr_dropout)
+    def __init__(self, in_channels: int, repr_dims: int = 320, hidden_dims: int | Sequence[int] = 64, depth: int = 10, mask_mode: str = "binomial", repr_dropout: float = 0.1, pretrained: str | None = None, freeze: bool = False) -> None:
+        super().__init__(in_channels, repr_dims, hidden_dims, depth, None, 0, mask_mode, repr_dropout, pretrained, freeze)
+
+
+def save_encoder(encoder: TRepEncoder, path: str | os.PathLike) -> None:
+    """Write ``encoder``'s weights for ``TRepEncoder(..., pretrained=path)``."""
+    torch.save({k: v.detach().cpu() for k, v in encoder.state_dict().items()}, path)
 
 
 # ----------------------------------------------------------------------------- pretext tasks
@@ -544,6 +567,7 @@ __all__ = [
     "hierarchical_loss",
     "instance_contrastive_loss",
     "jensen_shannon_divergence",
+    "save_encoder",
     "temporal_contrastive_loss",
     "time_conditioned_forecast_loss",
     "time_distribution",

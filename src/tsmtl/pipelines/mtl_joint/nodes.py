@@ -7,7 +7,9 @@ next-hour vital signs) and ETTh1 (every column forecast at several horizons).
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,8 @@ from tsmtl.experiments.mtl_joint import (
     grid_methods,
     joint_report,
     plot_task_weights,
+    pretrain_trunk,
+    pretrained_trunk_methods,
     report_header,
     run_grid,
 )
@@ -109,8 +113,9 @@ def run_experiment(splits: Splits, options: Mapping[str, Any], experiment: Mappi
     """Single-task models and every sharing x weighting of the grid, over the seeds.
 
     ``options``: the dataset's block (``backbone``, ``backbone_params``, ``tasks``, ``monitor``,
-    ``mode``, ``units``, ``training`` overrides); ``experiment``: the shared block (``seeds``,
-    ``grid``, ``training``, ``checkpoint_dir``, ``resume``).
+    ``mode``, ``units``, ``training`` overrides, ``pretrained``: a self-supervised trunk, see
+    :func:`~tsmtl.experiments.mtl_joint.pretrain_trunk`); ``experiment``: the shared block
+    (``seeds``, ``grid``, ``training``, ``checkpoint_dir``, ``resume``).
     """
     specs = task_specs(splits, options)
     training = TrainingConfig.from_params({**dict(experiment.get("training") or {}), **dict(options.get("training") or {})})
@@ -120,6 +125,11 @@ def run_experiment(splits: Splits, options: Mapping[str, Any], experiment: Mappi
     if grid.get("single_task", True):
         single = MethodConfig.from_params({"backbone": options["backbone"], "backbone_params": dict(options.get("backbone_params") or {})})
     checkpoint_dir = experiment.get("checkpoint_dir")
+    pretrained = options.get("pretrained")
+    if pretrained:
+        folder = Path(checkpoint_dir or tempfile.mkdtemp(prefix="tsmtl_pretrained_")) / options["name"] / "pretrained"
+        path, encoder_params = pretrain_trunk(splits["train"].X, pretrained, folder, device=device)
+        methods += pretrained_trunk_methods(path, pretrained.get("method", "trep"), encoder_params, pretrained)
     return run_grid(
         splits,
         specs,
