@@ -1,0 +1,23 @@
+"""``kedro run --pipelines trep_forecasting``: ETT series -> encoders + ridge per horizon -> table, plot."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    evaluate_forecasting,
+    plot_forecasting,
+    prepare_forecasting_series,
+    report_forecasting,
+)
+
+P = "params:trep_forecasting"
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(prepare_forecasting_series, ["ett_archive", P], "trep_forecasting_splits", name="prepare_ett_forecasting_series"),
+            Node(evaluate_forecasting, ["trep_forecasting_splits", P, "params:device"], ["trep_forecasting_results", "trep_forecasting_encoders"], name="forecast_ett_with_ridge_on_representations"),
+            Node(report_forecasting, ["trep_forecasting_results", P], ["trep_forecasting_report", "trep_forecasting_markdown"], name="report_trep_forecasting"),
+            Node(plot_forecasting, "trep_forecasting_report", "trep_forecasting_plot", name="plot_mse_vs_horizon"),
+        ]
+    )
