@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from tsmtl.data.feeding import FeedingOptions, feed_task_splits
 from tsmtl.data.preprocessing import random_missing, z_normalise
@@ -758,7 +759,7 @@ def heatmap_figure(series: np.ndarray, gap: tuple[int, int], heats: Mapping[str,
     names = list(heats)
     n = max(len(names), 1)
     fig = Figure(figsize=(4.4 * n, 4.6))
-    axes = fig.subplots(2, n, squeeze=False, gridspec_kw={"height_ratios": [1, 2], "wspace": 0.35})
+    axes = fig.subplots(2, n, squeeze=False, gridspec_kw={"height_ratios": [1, 2], "wspace": 0.55})
     start, length = gap
     steps = np.arange(series.shape[0])
     for column, name in enumerate(names):
@@ -775,7 +776,8 @@ def heatmap_figure(series: np.ndarray, gap: tuple[int, int], heats: Mapping[str,
             for edge in (start - 0.5, start + length - 0.5):
                 bottom.axvline(edge, color="white", lw=1, ls="--")
         bottom.set_xlabel("time step")
-        bottom.set_ylabel("dimension (by variance)")
+        bottom.set_ylabel("dimension, by variance rank")
+        bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
         # the colour bar in an inset beside the heatmap takes no width from it: the series above
         # and its heatmap keep the same time axis
         fig.colorbar(image, cax=bottom.inset_axes((1.02, 0.0, 0.03, 1.0)))
