@@ -490,8 +490,20 @@ class TRep:
             self.model_.eval()
 
 
-def fit_representation(data: np.ndarray, method: str, params: Mapping[str, Any] | None = None, seed: int = 0, device: str = "auto") -> TRep:
-    """Fit ``method`` ``"trep"`` or ``"ts2vec"`` on ``data`` with YAML ``params`` (TRepConfig fields)."""
+def fit_representation(
+    data: np.ndarray,
+    method: str,
+    params: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    checkpoint_dir: str | Path | None = None,
+    resume: bool = False,
+) -> TRep:
+    """Fit ``method`` ``"trep"`` or ``"ts2vec"`` on ``data`` with YAML ``params`` (TRepConfig fields).
+
+    ``checkpoint_dir`` / ``resume``: as :class:`TRep` (a run folder per data, settings and seed
+    below it; an interrupted fit continues).
+    """
     params = dict(params or {})
     if method == "trep":
         config = TRepConfig.from_params(params)
@@ -502,7 +514,7 @@ def fit_representation(data: np.ndarray, method: str, params: Mapping[str, Any] 
         config = TRepConfig.ts2vec(**params)
     else:
         raise ValueError(f"unknown representation method {method!r}; use 'trep' or 'ts2vec'")
-    return TRep(config, device=device, seed=seed).fit(data)
+    return TRep(config, device=device, seed=seed, checkpoint_dir=checkpoint_dir, resume=resume).fit(data)
 
 
 __all__ = ["CropBatches", "Crops", "TRep", "TRepConfig", "TRepModel", "fit_representation", "gather_windows", "make_step", "sample_crops"]
