@@ -92,12 +92,10 @@ class UEAArchiveDataset(_ReadOnlyDataset):
     """The UEA multivariate archive folder (``<path>/<Name>/<Name>_TRAIN.ts``), lazy per dataset."""
 
     def _read(self) -> LazyArchive:
-        from tsmtl.data.uea import load_uea_dataset
+        from tsmtl.data.uea import available_uea_datasets, load_uea_dataset
 
-        def lister(root: Path) -> list[str]:
-            return sorted(p.name for p in root.iterdir() if p.is_dir())
-
-        return LazyArchive(self._path, load_uea_dataset, lister)
+        # Only folders that hold a dataset (a ``_TRAIN.ts``), as the UCR archive lists.
+        return LazyArchive(self._path, load_uea_dataset, available_uea_datasets)
 
 
 class ETTArchiveDataset(_ReadOnlyDataset):

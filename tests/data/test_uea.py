@@ -118,3 +118,15 @@ def test_label_outside_declared_classes(tmp_path):
     path = _write(tmp_path / "D_TRAIN.ts", HEADER.format(eq="true") + "1,2:3,4:a\n1,2:3,4:zzz\n")
     with pytest.raises(DataFormatError, match="zzz"):
         read_uea_file(path)
+
+
+def test_the_catalog_archive_lists_only_folders_holding_a_dataset(tmp_path):
+    """A user drops a set into the UEA folder; empty or unrelated folders are not datasets."""
+    from tsmtl.kedro_datasets import UEAArchiveDataset
+
+    (tmp_path / "Mine").mkdir()
+    (tmp_path / "notes").mkdir()
+    _write(tmp_path / "Mine" / "Mine_TRAIN.ts", HEADER.format(eq="true") + "1,2:3,4:a\n")
+    archive = UEAArchiveDataset(path=str(tmp_path)).load()
+    assert list(archive) == ["Mine"] and "notes" not in archive
+    assert archive["Mine"]["train"].n_cases == 1
