@@ -10,14 +10,26 @@ import pytest
 from tests.pipelines.kedro_project import latest_version, make_project_copy, run_pipeline
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Tiny encoders on a shared 2-core CPU run several times faster on one thread (README: OMP_NUM_THREADS=1)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.real_data
 @pytest.mark.slow
-def test_ett_forecasting_table_encoders_and_plot(tmp_path, real_data_dir, monkeypatch):
+def test_ett_forecasting_table_encoders_and_plot(tmp_path, real_data_dir, monkeypatch, one_torch_thread):
     monkeypatch.setenv("TSMTL_DATA_DIR", str(real_data_dir.resolve()))
     project = make_project_copy(tmp_path)
     run_pipeline(project, "trep_forecasting")
     results = pd.read_csv(latest_version(project / "data/07_model_output/trep_forecasting_results.csv"))
     assert set(results["method"]) == {"T-Rep", "TS2Vec", "Linear"}
+    assert set(results["encoder"].fillna("")) == {"trep", "ts2vec", ""}
     assert set(results["setting"]) == {"multivariate", "univariate"}
     assert len(results) == 2 * 3  # settings x methods, one seed, one horizon
     # ETTh1's test months: 2,880 rows, 24-step targets inside them; features: 8 + the time-embedding's 4

@@ -111,7 +111,7 @@ PAPER_AVERAGE: dict[str, tuple[float, float]] = {
 TS2VEC_PAPER_UNIVARIATE_MSE: dict[str, dict[int, float]] = {"ETTh1": {24: 0.039, 48: 0.062, 168: 0.142, 336: 0.160, 720: 0.179}}
 
 RESULT_COLUMNS = [
-    "dataset", "setting", "method", "seed", "horizon", "mse", "mae", "alpha", "n_features",
+    "dataset", "setting", "method", "encoder", "seed", "horizon", "mse", "mae", "alpha", "n_features",
     "n_train", "n_validation", "n_test", "fit_seconds", "encode_seconds", "ridge_seconds",
 ]
 
@@ -515,7 +515,7 @@ def evaluate_series(series: ForecastingSeries, options: Mapping[str, Any], devic
     base = {"dataset": series.dataset, "setting": series.setting}
     for spec in [s for s in specs if s.encoder is None]:
         for record in evaluate_features(None, series, horizons, alphas, train_drop, spec.lookback_for(series.dataset)):
-            rows.append({**base, "method": spec.name, "seed": -1, **record, "fit_seconds": 0.0, "encode_seconds": 0.0})
+            rows.append({**base, "method": spec.name, "encoder": "", "seed": -1, **record, "fit_seconds": 0.0, "encode_seconds": 0.0})
     for key in dict.fromkeys(s.encoder for s in specs if s.encoder is not None):
         conf = dict(encoders_conf[key] or {})
         for seed in seeds:
@@ -532,7 +532,7 @@ def evaluate_series(series: ForecastingSeries, options: Mapping[str, Any], devic
                 features = encode_series(model, series.values, padding, times, spec.append_time_embedding, int(options.get("encode_batch_size", 1024)), int(options.get("encode_chunk_steps", 2048)))
                 encode_seconds = time.perf_counter() - started
                 for record in evaluate_features(features, series, horizons, alphas, train_drop):
-                    rows.append({**base, "method": spec.name, "seed": seed, **record, "fit_seconds": fit_seconds, "encode_seconds": encode_seconds})
+                    rows.append({**base, "method": spec.name, "encoder": key, "seed": seed, **record, "fit_seconds": fit_seconds, "encode_seconds": encode_seconds})
                 log.info("%s %s: %s seed %d encoded (padding %d) in %.0f s", series.dataset, series.setting, spec.name, seed, padding, encode_seconds)
             if keep == "all" or (keep == "first_seed" and seed == seeds[0]):
                 kept[f"{series.dataset}/{series.setting}/{key}/seed{seed}"] = model
@@ -604,19 +604,21 @@ def _cell(mean: float, std: float, paper: float) -> str:
     return text + ("" if pd.isna(paper) else f" [{paper:.3f}]")
 
 
-def summary_markdown(summary: pd.DataFrame) -> str:
-    """One Markdown table per setting: rows dataset x horizon, columns MSE and MAE per method."""
+def summary_markdown(summary: pd.DataFrame, methods: Sequence[str] | None = None) -> str:
+    """One Markdown table per setting: rows dataset x horizon, columns MSE and MAE per method
+    (in the order of ``methods``, default the summary's)."""
     blocks = []
     for setting in [s for s in SETTINGS if s in set(summary["setting"])]:
         part = summary[summary["setting"] == setting]
-        methods = list(dict.fromkeys(part["method"]))
-        head = ["Dataset", "H", *[f"{m} {metric}" for m in methods for metric in ("MSE", "MAE")]]
+        present = list(dict.fromkeys(part["method"]))
+        methods_here = [m for m in (methods or present) if m in present] + [m for m in present if m not in (methods or present)]
+        head = ["Dataset", "H", *[f"{m} {metric}" for m in methods_here for metric in ("MSE", "MAE")]]
         lines = [f"**{setting.capitalize()}** (test, standardised; mean ± std over seeds [published])", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         index = {(r.dataset, r.horizon, r.method): r for r in part.itertuples()}
         cells = list(dict.fromkeys((r.dataset, r.horizon) for r in part.itertuples() if r.dataset != "average"))
         for dataset, horizon in [*cells, ("average", 0)]:
             row = [dataset if dataset != "average" else "**Avg.**", str(horizon) if horizon else ""]
-            for method in methods:
+            for method in methods_here:
                 r = index.get((dataset, horizon, method))
                 row += ["—", "—"] if r is None else [_cell(r.mse_mean, r.mse_std, r.paper_mse), _cell(r.mae_mean, r.mae_std, r.paper_mae)]
             lines.append("| " + " | ".join(row) + " |")
@@ -643,6 +645,7 @@ def mse_by_horizon_figure(summary: pd.DataFrame) -> Figure:
                 ax.plot(line["horizon"], line["paper_mse"], ls=":", marker="o", mfc="none", color=colours[method], lw=0.8)
         ax.set_xscale("log")
         horizons = sorted(part["horizon"].unique())
+        ax.minorticks_off()  # the log axis' minor labels would cover the horizons'
         ax.set_xticks(horizons, [str(h) for h in horizons])
         ax.set_title(f"{dataset}, {setting}", fontsize=9)
         ax.set_xlabel("horizon H", fontsize=8)
