@@ -198,6 +198,22 @@ def test_method_specs_refuse_ambiguous_or_unknown_methods():
     assert spec.lookback_for("ETTm2") == 96 and spec.lookback_for("ETTh1") == 336
 
 
+def test_fit_encoder_uses_the_training_rows_only_and_refuses_unknown_settings(monkeypatch):
+    values = np.random.default_rng(9).normal(size=(120, 2))
+    series = _series(values, 60, 30, 30)
+    seen = []
+    real_fit = tf.fit_representation
+    monkeypatch.setattr(tf, "fit_representation", lambda data, *args, **kwargs: seen.append(data) or real_fit(data, *args, **kwargs))
+    model = tf.fit_encoder(series, "ts2vec", {"repr_dims": 4, "hidden_dims": 4, "depth": 1, "iterations": 1}, seed=0, device="cpu")
+    assert model.in_channels_ == 2 and model.config.time_embedding is None
+    assert seen[0].shape == (1, 60, 2)  # one series: the 60 training rows, never validation or test
+    np.testing.assert_allclose(seen[0][0], values[:60], rtol=1e-6)
+    with pytest.raises(ValueError, match="unknown representation method 'cpc'"):
+        tf.fit_encoder(series, "cpc", {}, seed=0, device="cpu")
+    with pytest.raises(ValueError, match="unknown T-Rep settings"):
+        tf.fit_encoder(series, "trep", {"width": 4}, seed=0, device="cpu")
+
+
 def test_evaluate_series_runs_every_method_seed_and_horizon():
     t = np.arange(700)
     values = np.stack([np.sin(0.2 * t), np.cos(0.05 * t)], axis=1) + np.random.default_rng(7).normal(scale=0.1, size=(700, 2))

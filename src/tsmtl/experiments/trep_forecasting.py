@@ -53,7 +53,7 @@ from sklearn.linear_model import Ridge
 
 from tsmtl.data.ett import ETT_COLUMNS, split_ett
 from tsmtl.evaluation.metrics import mae, mse
-from tsmtl.training.trep import TRep, TRepConfig
+from tsmtl.training.trep import TRep, fit_representation
 
 log = logging.getLogger(__name__)
 
@@ -439,19 +439,12 @@ def evaluate_features(
 def fit_encoder(series: ForecastingSeries, method: str, params: Mapping[str, Any] | None, seed: int, device: str = "auto", checkpoint_dir: str | None = None) -> TRep:
     """T-Rep (``method="trep"``) or TS2Vec (``"ts2vec"``) fitted on the training rows ``(1, n_train, C)``.
 
-    ``params``: :class:`TRepConfig` fields (TS2Vec: overrides of :meth:`TRepConfig.ts2vec`).
+    ``params``: :class:`tsmtl.training.trep.TRepConfig` fields (TS2Vec: overrides of its
+    ``ts2vec()`` defaults), through :func:`tsmtl.training.trep.fit_representation`.
     ``checkpoint_dir``: per-epoch checkpoints, a finished fit is resumed instead of redone.
     """
-    params = dict(params or {})
-    if method == "trep":
-        config = TRepConfig.from_params(params)
-    elif method == "ts2vec":
-        TRepConfig.from_params(params)  # refuses unknown keys
-        config = TRepConfig.ts2vec(**params)
-    else:
-        raise ValueError(f"unknown encoder method {method!r}; use 'trep' or 'ts2vec'")
     train = series.values[slice(*series.train)][None].astype(np.float32)
-    return TRep(config, device=device, seed=int(seed), checkpoint_dir=checkpoint_dir, resume=checkpoint_dir is not None).fit(train)
+    return fit_representation(train, method, params, seed=int(seed), device=device, checkpoint_dir=checkpoint_dir, resume=checkpoint_dir is not None)
 
 
 # ----------------------------------------------------------------------------------- the grid
