@@ -452,21 +452,23 @@ class TRep:
         n, t, _ = x_all.shape
         starts = torch.arange(0, t, length)
         width = padding + length + (0 if causal else padding)
-        # Every (series, window) pair, batched; a window's steps off the series are cut (valid=False).
-        pairs = [(i, int(s)) for i in range(n) for s in starts]
+        # Every (series, window) pair, batched; only each window's own steps are gathered (not a
+        # copy of the whole series per window); steps off the series are cut (valid=False).
+        rows_all = torch.arange(n).repeat_interleave(len(starts))
+        begins_all = starts.repeat(n) - padding
+        offsets = torch.arange(width)
         pieces = []
-        for lo in range(0, len(pairs), batch_size):
-            chunk = pairs[lo : lo + batch_size]
-            rows = torch.tensor([p[0] for p in chunk])
-            begin = torch.tensor([p[1] - padding for p in chunk])
-            x, _, valid = gather_windows(x_all[rows], begin, width)
-            time = (begin.unsqueeze(1) + torch.arange(width)).clamp(0, t - 1)
-            time = time_all[rows].gather(1, time)
+        for lo in range(0, len(rows_all), batch_size):
+            rows = rows_all[lo : lo + batch_size].unsqueeze(1)
+            positions = begins_all[lo : lo + batch_size].unsqueeze(1) + offsets
+            valid = (positions >= 0) & (positions < t)
+            index = positions.clamp(0, t - 1)
+            x, time = x_all[rows, index], time_all[rows, index]
             m = None
             if isinstance(masks, torch.Tensor):
-                m = masks[rows].gather(1, (begin.unsqueeze(1) + torch.arange(width)).clamp(0, t - 1))
+                m = masks[rows, index]
             elif masks == "last":
-                m = torch.ones(len(chunk), width, dtype=torch.bool)
+                m = torch.ones(len(index), width, dtype=torch.bool)
                 m[:, padding + length - 1] = False
             z = self._encode_windows(x, time, valid, m, window if window != "full_series" else None, device).cpu()
             pieces.append(z[:, padding : padding + length])
