@@ -740,9 +740,10 @@ def _chosen_c(summary: pd.DataFrame) -> str:
     return ", ".join(f"{r.method} {r.mean:g}" for r in part.itertuples())
 
 
-def plot_detection(traces: Mapping[str, Mapping[str, Any]], title: str = ""):
-    """Test half of one series with its anomalies, then per method the adjusted score, the
-    threshold and the alarms (before and after point adjustment)."""
+def plot_detection(traces: Mapping[str, Mapping[str, Any]], title: str = "", context: int = 100):
+    """Test half of one series with its anomalies (red), then per method the adjusted score, the
+    threshold and the alarms; the right column zooms on the first anomaly (``context`` steps
+    either side)."""
     from matplotlib.figure import Figure
 
     from tsmtl.evaluation.plots import message_figure
@@ -751,28 +752,39 @@ def plot_detection(traces: Mapping[str, Mapping[str, Any]], title: str = ""):
         return message_figure("no streaming result to draw")
     first = next(iter(traces.values()))
     steps = np.arange(len(first["test"]))
-    fig = Figure(figsize=(10, 2.0 * (len(traces) + 1)))
-    axes = fig.subplots(len(traces) + 1, 1, sharex=True, squeeze=False)[:, 0]
+    anomalous = np.flatnonzero(first["labels"])
+    zoom = (max(anomalous[0] - context, 0), min(anomalous[-1] + context, len(steps) - 1)) if anomalous.size else None
+    if zoom is not None and zoom[1] - zoom[0] > 4 * context:  # several anomalies far apart: around the first
+        zoom = (zoom[0], min(anomalous[0] + context, len(steps) - 1))
+    fig = Figure(figsize=(12, 2.0 * (len(traces) + 1)))
+    axes = fig.subplots(len(traces) + 1, 2, sharex="col", squeeze=False, gridspec_kw={"width_ratios": [3, 1]})
 
-    def shade(ax, labels):
-        for position in np.flatnonzero(labels):
-            ax.axvspan(position - 0.5, position + 0.5, color="tab:red", alpha=0.25, lw=0)
+    def panel(row, values, label, trace=None):
+        for ax in axes[row]:
+            ax.plot(steps, values, lw=0.6, color="0.2" if trace is None else "tab:blue")
+            for position in anomalous:
+                ax.axvspan(position - 0.5, position + 0.5, color="tab:red", alpha=0.3, lw=0)
+            if trace is not None:
+                if np.isfinite(trace["threshold"]):
+                    ax.axhline(trace["threshold"], color="tab:orange", lw=1)
+                alarms = np.flatnonzero(trace["alarms"])
+                ax.plot(alarms, np.full(len(alarms), trace["threshold"] if np.isfinite(trace["threshold"]) else 0.0), "v", color="tab:green", ms=5)
+            ax.tick_params(labelsize=7)
+        axes[row, 0].set_ylabel(label, fontsize=8)
+        finite = values[np.isfinite(values)]
+        if trace is not None and finite.size:  # the score's rare huge values would flatten the rest
+            top = max(np.percentile(finite, 99.9), trace["threshold"] if np.isfinite(trace["threshold"]) else -np.inf)
+            axes[row, 0].set_ylim(finite.min() - 0.05 * abs(finite.min()), 1.15 * top if top > 0 else 0.85 * top)
+        if zoom is not None:
+            axes[row, 1].set_xlim(*zoom)
 
-    axes[0].plot(steps, first["test"], lw=0.7, color="0.2")
-    shade(axes[0], first["labels"])
-    axes[0].set_ylabel("value (test half)", fontsize=8)
-    for ax, (method, trace) in zip(axes[1:], traces.items()):
+    panel(0, np.asarray(first["test"], dtype=float), "value (test half)")
+    for row, (method, trace) in enumerate(traces.items(), start=1):
         adjusted = np.where(np.isfinite(trace["adjusted"]), trace["adjusted"], np.nan)
-        ax.plot(steps, adjusted, lw=0.6, color="tab:blue", label="adjusted score")
-        if np.isfinite(trace["threshold"]):
-            ax.axhline(trace["threshold"], color="tab:orange", lw=1, label=f"threshold {trace['threshold']:.2f}")
-        shade(ax, trace["labels"])
-        alarms = np.flatnonzero(trace["alarms"])
-        ax.plot(alarms, np.full(len(alarms), np.nanmax(adjusted) if np.isfinite(adjusted).any() else 1.0), "v", color="tab:green", ms=4, label="alarm")
-        ax.set_yscale("symlog")
-        ax.set_ylabel(method, fontsize=8)
-        ax.legend(fontsize=7, loc="upper left")
-    axes[-1].set_xlabel("test step")
+        panel(row, adjusted, f"{method}\nadjusted score", trace)
+        axes[row, 0].set_title(f"{method}: threshold {trace['threshold']:.3g} (orange), {int(np.sum(trace['alarms']))} alarms (green)", fontsize=8, loc="left")
+    axes[-1, 0].set_xlabel("test step")
+    axes[-1, 1].set_xlabel("test step (around the first anomaly)")
     fig.suptitle(title or f"{first['name']}: anomalies (red), adjusted scores, thresholds and alarms")
     return fig
 
