@@ -192,3 +192,21 @@ def test_predictions_equal_aeons_on_real_ucr_tasks(real_data_dir, name, n_test, 
             train.X, train.y, test.X, window, lengths_train=train.lengths, lengths_query=test.lengths, n_jobs=2
         )
         np.testing.assert_array_equal(predicted, expected)
+
+
+def test_dtw_approximation_targets_and_the_1nn_baseline_use_this_kernel():
+    from tsmtl.data.synthetic import random_walk_pairs
+    from tsmtl.data.types import TimeSeriesData
+    from tsmtl.experiments.dtw_approximation import dtw_targets
+    from tsmtl.models.baselines import one_nn_dtw
+
+    pairs = random_walk_pairs(30, 40, seed=1)
+    for window in (None, 0.1):
+        expected = [aeon_dtw_distance(a, b, window=window) for a, b in pairs]
+        np.testing.assert_array_equal(dtw_targets(pairs, window), expected)
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(30, 1, 20)).cumsum(axis=2)
+    y = np.arange(30) % 3
+    train = TimeSeriesData(X=X[:20], y=y[:20], lengths=np.full(20, 20))
+    test = TimeSeriesData(X=X[20:], y=y[20:], lengths=np.full(10, 20))
+    np.testing.assert_array_equal(one_nn_dtw(train, test, window=0.1), _aeon_predict(X[:20], y[:20], X[20:], 0.1))

@@ -11,9 +11,11 @@ whether the model attends to the true warping path (Fig. 4).
 Conventions
 -----------
 * DTW is aeon's (:func:`aeon.distances.dtw_distance`): point cost ``(x_i - y_j)^2``, no square
-  root at the end; ``window`` is the Sakoe-Chiba band half-width as a fraction of the shorter
-  series (``int(window * n)`` cells); ``window=None`` or ``1.0`` is unconstrained DTW and
-  ``window=0`` keeps only the diagonal (squared Euclidean distance for equal lengths).
+  root at the end (the targets come from the project's kernel,
+  :func:`tsmtl.models.dtw_1nn.paired_dtw_distances`, equal to aeon's values to the bit);
+  ``window`` is the Sakoe-Chiba band half-width as a fraction of the shorter series
+  (``int(window * n)`` cells); ``window=None`` or ``1.0`` is unconstrained DTW and ``window=0``
+  keeps only the diagonal (squared Euclidean distance for equal lengths).
 * The ResNet2D learner's input image is the *absolute* difference ``|a_i - b_j|``
   (:func:`tsmtl.models.resnet2d.pairwise_distance_matrix`, the paper's "Euclidean distance
   between each data point"); the target uses the squared cost. The network has to learn the
@@ -42,11 +44,12 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 import torch.nn.functional as F
-from aeon.distances import dtw_alignment_path, dtw_distance
+from aeon.distances import dtw_alignment_path
 from torch import nn
 
 from tsmtl.config import plain
 from tsmtl.evaluation.metrics import mae, mse
+from tsmtl.models.dtw_1nn import paired_dtw_distances
 from tsmtl.models.resnet2d import pairwise_distance_matrix
 from tsmtl.models.siamese import SiameseResNet1D, SiameseResNet2D
 from tsmtl.training.fingerprint import data_digest, run_fingerprint
@@ -100,7 +103,9 @@ def _iter_pairs(pairs: np.ndarray | Sequence[tuple[np.ndarray, np.ndarray]]) -> 
     return out
 
 
-def dtw_targets(pairs: np.ndarray | Sequence[tuple[np.ndarray, np.ndarray]], window: float | None) -> np.ndarray:
+def dtw_targets(
+    pairs: np.ndarray | Sequence[tuple[np.ndarray, np.ndarray]], window: float | None, n_jobs: int = 1
+) -> np.ndarray:
     """DTW distance of every pair under a Sakoe-Chiba warping window (the Sec. IV-A targets).
 
     Parameters
@@ -110,16 +115,22 @@ def dtw_targets(pairs: np.ndarray | Sequence[tuple[np.ndarray, np.ndarray]], win
     window : float in [0, 1] or None
         Band half-width as a fraction of the shorter length (aeon's ``window``); None or 1.0:
         unconstrained.
+    n_jobs : int
+        numba threads, parallel over pairs (-1: all cores).
 
     Returns
     -------
     np.ndarray, float64, shape (n_pairs,)
-        ``aeon.distances.dtw_distance(a, b, window)`` of each pair (squared point cost).
+        ``aeon.distances.dtw_distance(a, b, window)`` of each pair (squared point cost), computed
+        by :func:`tsmtl.models.dtw_1nn.paired_dtw_distances` (the plain DP over the matched
+        pairs only, where aeon's pairwise functions would compute all n x n combinations).
     """
     window = _check_window(window)
-    # aeon's pairwise functions compute all n x n combinations; here only the n matched pairs
-    # are needed, so the (numba-compiled) single-pair distance is called per pair.
-    return np.array([dtw_distance(a, b, window=window) for a, b in _iter_pairs(pairs)], dtype=np.float64)
+    matched = _iter_pairs(pairs)
+    if not matched:
+        return np.zeros(0, dtype=np.float64)
+    first, second = zip(*matched)
+    return paired_dtw_distances(list(first), list(second), window, n_jobs=n_jobs)
 
 
 def dtw_warping_paths(pairs: np.ndarray | Sequence[tuple[np.ndarray, np.ndarray]], window: float | None) -> list[np.ndarray]:

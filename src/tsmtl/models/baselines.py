@@ -2,7 +2,10 @@
 
 * ``1NN-DTW`` (:func:`one_nn_dtw`) is the ResNet2D paper's standard TSC baseline (Sec. IV-B,
   after Dau et al. 2018): a one-nearest-neighbour classifier under the DTW distance, each task
-  on its own.
+  on its own. It runs on the project's exact kernel (:mod:`tsmtl.models.dtw_1nn`: lower-bound
+  cascade, early abandoning, parallel over queries), whose predictions are aeon's
+  ``KNeighborsTimeSeriesClassifier(distance="dtw", n_neighbors=1)`` predictions, ties included,
+  several times faster (``benchmarks/dtw_1nn.py``).
 * The ForeClassNet paper (Sec. 4 and 5) compares with HIVE-COTE 2 (:func:`hivecote2`;
   Middlehurst et al. 2021), MultiRocket-Hydra (:func:`multirocket_hydra`; Dempster et al.
   2023) and the early classifier TEASER (:func:`teaser`; Schaefer & Leser 2020), all from aeon
@@ -27,11 +30,11 @@ from typing import Any
 import numpy as np
 import torch
 from aeon.classification.convolution_based import MultiRocketHydraClassifier
-from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
 from aeon.classification.early_classification import TEASER
 from aeon.classification.hybrid import HIVECOTEV2
 
 from tsmtl.data.types import TimeSeriesData
+from tsmtl.models.dtw_1nn import one_nn_dtw_predict
 
 
 def as_aeon_collection(
@@ -83,10 +86,22 @@ def _equal_length_arrays(
     return X_train, X_test
 
 
+def _check_gap_free(data: TimeSeriesData, method: str) -> None:
+    """ValueError naming ``data`` when a value inside a case's true length is NaN."""
+    inside = np.arange(data.n_timepoints) < data.lengths[:, None]  # (n_cases, n_timepoints)
+    if not np.isfinite(data.X).all(axis=1)[inside].all():
+        raise ValueError(f"{data.name}: NaN inside the series; fill gaps before {method}")
+
+
 def one_nn_dtw(
     train: TimeSeriesData, test: TimeSeriesData, window: float | None = None, n_jobs: int = 1
 ) -> np.ndarray:
     """Fit 1NN-DTW on ``train`` and predict ``test``.
+
+    Exact search with :func:`tsmtl.models.dtw_1nn.one_nn_dtw_predict`: the same predictions as
+    aeon's ``KNeighborsTimeSeriesClassifier(n_neighbors=1, distance="dtw",
+    distance_params={"window": window})`` fitted on ``train`` (aeon's DTW to the bit, aeon's
+    choice among tied neighbours), unequal lengths on their true lengths.
 
     Parameters
     ----------
@@ -96,18 +111,19 @@ def one_nn_dtw(
         Sakoe-Chiba band as a fraction of the series length (None: unconstrained,
         the paper's full-window DTW).
     n_jobs : int
-        Threads for aeon's distance computations.
+        numba threads, parallel over the test series (-1: all cores).
 
     Returns
     -------
     np.ndarray, shape (test.n_cases,)
         Predicted labels.
     """
-    classifier = KNeighborsTimeSeriesClassifier(
-        n_neighbors=1, distance="dtw", distance_params={"window": window}, n_jobs=n_jobs
-    )
-    classifier.fit(as_aeon_collection(train), train.y)
-    return classifier.predict(as_aeon_collection(test))
+    _check_gap_free(train, "1NN-DTW")
+    _check_gap_free(test, "1NN-DTW")
+    return one_nn_dtw_predict(
+        train.X, train.y, test.X, window,
+        lengths_train=train.lengths, lengths_query=test.lengths, n_jobs=n_jobs,
+    )  # fmt: skip
 
 
 def hivecote2(
