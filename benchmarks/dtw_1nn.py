@@ -18,6 +18,7 @@ Not a test: absolute times move with the machine's load; the ratio is the result
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from pathlib import Path
@@ -109,7 +110,8 @@ def main() -> None:
         + (f" (first {args.subset} test series)" if args.subset else "")
         + f", length {X_train.shape[2]}; one run, aeon timed first; {args.n_jobs} threads for ours "
         f"(aeon predicts one query at a time, so its threads have nothing to share). "
-        f"{platform.processor() or platform.machine()}, `python benchmarks/dtw_1nn.py"
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f} at the end, `python benchmarks/dtw_1nn.py"
         + (f" --subset {args.subset}" if args.subset else "")
         + "`.",
         "",
