@@ -9,6 +9,7 @@ import pytest
 
 from tsmtl.data.physionet import PAPER_FEATURES
 from tsmtl.data.types import TimeSeriesData
+from tsmtl.evaluation.svm import fit_svm
 from tsmtl.experiments import trep_anomaly as ta
 from tsmtl.training.trep import TRep, TRepConfig
 
@@ -182,10 +183,10 @@ def test_window_features_and_the_svm():
     np.testing.assert_allclose(ta.window_features(windows, pooling="max"), windows.max(axis=1))
     with pytest.raises(ValueError, match="pooling"):
         ta.window_features(windows, pooling="mean")
-    model, c = ta.fit_rbf_svm(ta.window_features(windows), labels, c_grid=(0.01, 100.0), cv=3)
-    assert c in (0.01, 100.0) and model.predict(ta.window_features(windows)).shape == (60,)
-    with pytest.raises(ValueError, match="both classes"):
-        ta.fit_rbf_svm(ta.window_features(windows), np.zeros(60, dtype=int))
+    fit = fit_svm(ta.window_features(windows), labels, c_grid=(0.01, 100.0), cv=3, scoring="f1", shuffle_seed=0)
+    assert fit.searched and fit.C in (0.01, 100.0) and fit.estimator.predict(ta.window_features(windows)).shape == (60,)
+    with pytest.raises(ValueError, match="two classes"):
+        fit_svm(ta.window_features(windows), np.zeros(60, dtype=int))
 
 
 def test_window_features_of_an_encoder_flatten_the_window(tiny_encoder):

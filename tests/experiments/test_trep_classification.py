@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from tsmtl.data.types import TimeSeriesData
+from tsmtl.evaluation.svm import C_GRID, fit_svm, too_small_for_search
 from tsmtl.experiments.trep_classification import (
-    C_GRID,
     SUPERVISED,
     TREP,
     TS2VEC,
@@ -22,7 +22,6 @@ from tsmtl.experiments.trep_classification import (
     encoder_inputs,
     encoder_methods,
     evaluate_encoder,
-    fit_svm,
     gather_datasets,
     heatmap_series,
     latent_heatmap,
@@ -32,7 +31,6 @@ from tsmtl.experiments.trep_classification import (
     summarise_accuracy,
     summarise_missing,
     timedim_features,
-    too_small_for_search,
 )
 from tsmtl.training.trep import TRep, TRepConfig
 
@@ -98,7 +96,7 @@ def test_svm_picks_c_by_five_fold_grid_search_as_sklearn_does():
     fit = fit_svm(features, labels)
     reference = GridSearchCV(SVC(kernel="rbf", gamma="scale"), {"C": list(C_GRID)}, cv=5).fit(features, labels)
     assert fit.searched and fit.C == reference.best_params_["C"]
-    assert fit.cv_accuracy == pytest.approx(reference.best_score_)
+    assert fit.cv_score == pytest.approx(reference.best_score_)
     np.testing.assert_array_equal(fit.estimator.predict(features), reference.predict(features))
     assert C_GRID == pytest.approx([1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1e3, 1e4])
 
@@ -110,7 +108,7 @@ def test_svm_without_enough_series_is_a_plain_fit_with_the_fallback_c():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no fold warning: no search at all
         fit = fit_svm(features, labels, fallback_c=3.0)
-    assert not fit.searched and fit.C == 3.0 and fit.estimator.C == 3.0 and np.isnan(fit.cv_accuracy)
+    assert not fit.searched and fit.C == 3.0 and fit.estimator.C == 3.0 and np.isnan(fit.cv_score)
 
 
 def test_svm_refuses_bad_input():

@@ -38,7 +38,7 @@ the ten paper features (landed :func:`~tsmtl.data.preprocessing.physionet_last_h
 patient-level stratified split (:func:`prepare_sepsis`); the encoder (representation 32) is
 fitted on the training patients; every window of 6 consecutive hours is encoded on its own,
 ``z_{t-6:t} in R^{6 x F}`` flattened (:func:`window_features`), and an RBF SVM with ``C`` in
-``10^-4 .. 10^4`` chosen by cross-validation (:func:`fit_rbf_svm`) predicts the hour's
+``10^-4 .. 10^4`` chosen by cross-validation (:func:`tsmtl.evaluation.svm.fit_svm`) predicts the hour's
 ``SepsisLabel`` at the window's last step. The baseline is the same SVM on the raw windows.
 Scores (:func:`sepsis_scores`): the paper's F1 is the *mean over test patients* of the PhysioNet
 challenge's per-patient F-measure (the authors' ``sepsis_ad.py``; a patient with no septic hour
@@ -59,8 +59,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score, precision_score, recall_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
-from sklearn.svm import SVC
+from sklearn.model_selection import train_test_split
 
 from tsmtl.data.errors import DataNotFoundError
 from tsmtl.data.preprocessing import (
@@ -73,6 +72,7 @@ from tsmtl.data.preprocessing import (
 )
 from tsmtl.data.types import TimeSeriesData
 from tsmtl.evaluation import metrics
+from tsmtl.evaluation.svm import C_GRID, fit_svm
 from tsmtl.training.trep import TRep, fit_representation
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,6 @@ SEPSIS_METRICS = ("f1_patient_mean", "accuracy_patient_mean", "f1_windows", "pre
 SEPSIS_DATASET = "PhysioNet 2019 (set A)"
 YAHOO_DATASET = "Yahoo S5"
 #: The C grid of the SVM (T-Rep App. "Sepsis": ``{10^k | k in [-4, 4]}``).
-C_GRID = tuple(10.0**k for k in range(-4, 5))
 
 #: Published results: (task, dataset, method, metric) -> (value, where in the paper).
 #: T-Rep = Fraikin, Bennetot & Allassonniere, "T-Rep: Representation learning for time series
@@ -571,23 +570,6 @@ def window_features(windows: np.ndarray, model: TRep | None = None, pooling: str
     raise ValueError(f"pooling must be 'flatten' or 'max', got {pooling!r}")
 
 
-def fit_rbf_svm(features: np.ndarray, labels: np.ndarray, c_grid: Sequence[float] = C_GRID, cv: int = 5, scoring: str = "f1", seed: int = 0) -> tuple[SVC, float]:
-    """RBF SVC (``gamma="scale"``) with ``C`` chosen by stratified ``cv``-fold GridSearchCV on
-    ``scoring``; returns the refitted best model and its ``C``. Fewer than 2 windows of a class
-    in the folds: no search, ``C = 1``."""
-    labels = np.asarray(labels)
-    classes, counts = np.unique(labels, return_counts=True)
-    if len(classes) < 2:
-        raise ValueError(f"the SVM needs both classes in its training windows, got only {classes.tolist()}")
-    folds = min(int(cv), int(counts.min()))
-    if folds < 2:
-        return SVC(kernel="rbf", gamma="scale", C=1.0).fit(features, labels), 1.0
-    search = GridSearchCV(SVC(kernel="rbf", gamma="scale"), {"C": [float(c) for c in c_grid]}, scoring=scoring,
-                          cv=StratifiedKFold(folds, shuffle=True, random_state=seed), n_jobs=1)  # fmt: skip
-    search.fit(features, labels)
-    return search.best_estimator_, float(search.best_params_["C"])
-
-
 def physionet_patient_scores(labels: np.ndarray, predictions: np.ndarray) -> tuple[float, float]:
     """(accuracy, F-measure) of one patient's hours, the PhysioNet 2019 challenge definitions:
     F = 2TP / (2TP + FP + FN), 1 when there is neither a septic hour nor an alarm."""
@@ -657,9 +639,12 @@ def run_sepsis(prepared: Mapping[str, TimeSeriesData], options: Mapping[str, Any
             if method != "baseline":
                 model = fit_representation(_channels_last(train), method, settings.get(method), seed=seed, device=device)
                 encoders[f"sepsis/{method}/seed{seed}"] = model
-            classifier, c = fit_rbf_svm(window_features(train_windows.X[kept], model, pooling), train_windows.y[kept], c_grid, int(svm.get("cv", 5)), svm.get("scoring", "f1"), seed)
-            predictions = classifier.predict(window_features(test_windows.X, model, pooling)).astype(np.int64)
-            scores = {**sepsis_scores(test, test_windows, predictions), "svm_C": c, "n_train_windows": float(len(kept))}
+            classifier = fit_svm(
+                window_features(train_windows.X[kept], model, pooling), train_windows.y[kept], c_grid, int(svm.get("cv", 5)),
+                max_samples=None, scoring=svm.get("scoring", "f1"), shuffle_seed=seed,
+            )  # fmt: skip
+            predictions = classifier.estimator.predict(window_features(test_windows.X, model, pooling)).astype(np.int64)
+            scores = {**sepsis_scores(test, test_windows, predictions), "svm_C": classifier.C, "n_train_windows": float(len(kept))}
             seconds = time.perf_counter() - start
             log.info("sepsis %s seed %d: %s (%.0f s)", method, seed, scores, seconds)
             rows += _rows("sepsis", SEPSIS_DATASET, METHOD_LABELS[method], seed, scores, seconds)
@@ -790,7 +775,6 @@ def plot_detection(traces: Mapping[str, Mapping[str, Any]], title: str = "", con
 
 
 __all__ = [
-    "C_GRID",
     "Detection",
     "METHOD_LABELS",
     "PUBLISHED",
@@ -804,7 +788,6 @@ __all__ = [
     "detect_series",
     "effective_padding",
     "evaluate_scores",
-    "fit_rbf_svm",
     "load_registered_yahoo",
     "on_regular_grid",
     "physionet_patient_scores",

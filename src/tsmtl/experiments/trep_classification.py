@@ -45,6 +45,7 @@ from tsmtl.data.preprocessing import random_missing, z_normalise
 from tsmtl.data.tasks import split_task
 from tsmtl.data.types import TimeSeriesData
 from tsmtl.evaluation.metrics import accuracy
+from tsmtl.evaluation.svm import fit_svm
 from tsmtl.training.fit import MethodConfig, TrainingConfig, fit_task_group
 from tsmtl.training.trep import TRep, fit_representation
 
@@ -103,84 +104,6 @@ PUBLISHED_MISSING_DATA: dict[str, dict[float, float]] = {
     TS2VEC: {0.9: 0.827},
 }
 PUBLISHED_MISSING_DATA_RUNS = 6
-
-# -- the SVM of T-Loss / TS2Vec / T-Rep ------------------------------------------------------------
-#: App. "Classification": ``C in {10^k | k in [-4, 4]}``.
-C_GRID: tuple[float, ...] = tuple(10.0**k for k in range(-4, 5))
-
-
-@dataclass
-class SVMFit:
-    """A fitted :class:`sklearn.svm.SVC` and how its ``C`` was chosen.
-
-    ``searched`` is False when the training set was too small for the cross-validated search
-    and ``C`` is the fallback; ``cv_accuracy`` is the best mean fold accuracy of the search
-    (NaN without one).
-    """
-
-    estimator: Any
-    C: float
-    searched: bool
-    cv_accuracy: float
-
-
-def too_small_for_search(labels: np.ndarray, cv: int = 5) -> bool:
-    """Whether :func:`fit_svm` skips the grid search for these training labels.
-
-    TS2Vec's and T-Rep's ``fit_svm`` (``tasks/_eval_protocols.py`` of both repositories) skip
-    it when ``N < 50`` or ``N // n_classes < 5`` (5 = their number of folds). Here also when
-    the smallest class has fewer than ``cv`` members: a stratified ``cv``-fold split cannot put
-    that class into every fold (sklearn warns and scores folds without it).
-    """
-    _, counts = np.unique(np.asarray(labels), return_counts=True)
-    n = int(counts.sum())
-    return n < 50 or n // len(counts) < cv or int(counts.min()) < cv
-
-
-def fit_svm(
-    features: np.ndarray,
-    labels: np.ndarray,
-    c_grid: Sequence[float] = C_GRID,
-    cv: int = 5,
-    fallback_c: float = 1.0,
-    max_samples: int = 10_000,
-    n_jobs: int | None = 1,
-) -> SVMFit:
-    """RBF SVM on ``features`` ``(N, D)`` with ``C`` chosen by ``cv``-fold ``GridSearchCV``.
-
-    The SVC is sklearn's ``SVC(kernel="rbf", gamma="scale")``; the search is
-    :class:`sklearn.model_selection.GridSearchCV` over ``C in c_grid`` with ``cv`` folds (a
-    :class:`~sklearn.model_selection.StratifiedKFold` without shuffling, as both authors'
-    code), refitted on all of ``features`` with the best ``C``. When
-    :func:`too_small_for_search` holds, a plain fit with ``C = fallback_c``: T-Rep's code uses
-    sklearn's default 1.0 (TS2Vec's code ``inf``, a hard margin, and its grid adds ``inf``).
-    Above ``max_samples`` series the search runs on a stratified subsample of that size
-    (``random_state=0``), as both codes do.
-
-    Raises
-    ------
-    ValueError
-        Features and labels of different lengths, fewer than two classes, or an empty grid.
-    """
-    from sklearn.model_selection import GridSearchCV, train_test_split
-    from sklearn.svm import SVC
-
-    features, labels = np.asarray(features), np.asarray(labels)
-    if features.ndim != 2 or len(features) != len(labels):
-        raise ValueError(f"fit_svm needs features (N, D) and N labels, got {features.shape} and {labels.shape}")
-    if len(np.unique(labels)) < 2:
-        raise ValueError("fit_svm needs at least two classes in the training labels")
-    if not len(c_grid):
-        raise ValueError("the C grid is empty")
-    if too_small_for_search(labels, cv):
-        svm = SVC(C=float(fallback_c), kernel="rbf", gamma="scale").fit(features, labels)
-        return SVMFit(svm, float(fallback_c), False, float("nan"))
-    if len(features) > max_samples:
-        features, _, labels, _ = train_test_split(features, labels, train_size=int(max_samples), random_state=0, stratify=labels)
-    search = GridSearchCV(SVC(kernel="rbf", gamma="scale"), {"C": [float(c) for c in c_grid]}, cv=int(cv), n_jobs=n_jobs)
-    search.fit(features, labels)
-    return SVMFit(search.best_estimator_, float(search.best_params_["C"]), True, float(search.best_score_))
-
 
 # -- data -----------------------------------------------------------------------------------------
 @dataclass
@@ -343,7 +266,7 @@ def evaluate_encoder(
         "accuracy": accuracy(split.y_test, predictions),
         "svm_C": classifier.C,
         "svm_searched": classifier.searched,
-        "cv_accuracy": classifier.cv_accuracy,
+        "cv_accuracy": classifier.cv_score,
         "feature_dims": int(train_features.shape[1]),
         "iterations": int(model.n_iterations_),
         "fit_seconds": fitted - started,
@@ -787,7 +710,6 @@ def heatmap_figure(series: np.ndarray, gap: tuple[int, int], heats: Mapping[str,
 
 
 __all__ = [
-    "C_GRID",
     "EncoderMethod",
     "EncoderSplit",
     "MISSING_COLUMNS",
@@ -799,7 +721,6 @@ __all__ = [
     "PROTOCOL_DESCRIPTIONS",
     "RESULT_COLUMNS",
     "SUPERVISED",
-    "SVMFit",
     "TREP",
     "TS2VEC",
     "TS2VEC_OWN_PAPER_UEA_AVERAGE",
@@ -813,7 +734,6 @@ __all__ = [
     "fit_supervised",
     "gather_datasets",
     "heatmap_encoders",
-    "fit_svm",
     "heatmap_figure",
     "heatmap_series",
     "latent_heatmap",
@@ -826,5 +746,4 @@ __all__ = [
     "summarise_accuracy",
     "summarise_missing",
     "timedim_features",
-    "too_small_for_search",
 ]

@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 
 from tsmtl.data.uea import available_uea_datasets
+from tsmtl.evaluation.svm import C_GRID
 from tsmtl.experiments.trep_classification import (
-    C_GRID,
     PUBLISHED_UEA_ACCURACY,
     PUBLISHED_UEA_AVERAGE,
     SUPERVISED,
