@@ -12,7 +12,7 @@ parameters from the experiment's ``backbones`` block, overridable per method wit
 ``backbone_params``), ``sharing`` and ``weighting`` (with ``sharing_params`` and
 ``weighting_params``). ``multitask: false`` fits one model per task (standard mini-batch
 training); ``true`` fits one model per group with the paper's Algorithm 2. ``kind: 1nn_dtw`` is
-aeon's 1NN-DTW. A sixth method -- another backbone, sharing or weighting -- is one more entry.
+1NN-DTW (:mod:`tsmtl.models.dtw_1nn`, aeon's predictions exactly, faster). A sixth method -- another backbone, sharing or weighting -- is one more entry.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def _row(group: str, task: str, method: UCRMethod, fit: str, **values: Any) -> d
 
 
 def run_one_nn_dtw(groups: Groups, method: UCRMethod) -> pd.DataFrame:
-    """aeon's 1NN-DTW on every task (train split as the reference set), scored on test and val."""
+    """1NN-DTW (:func:`tsmtl.models.baselines.one_nn_dtw`, the project's kernel with aeon's predictions) on every task (train split as the reference set), scored on test and val."""
     window, n_jobs = method.params.get("window"), int(method.params.get("n_jobs", 1))
     unknown = sorted(set(method.params) - {"window", "n_jobs"})
     if unknown:

@@ -67,7 +67,7 @@ def feed_groups(groups: Groups, feeding: Mapping[str, Any] | None) -> Groups:
 
 
 def evaluate_distance_baselines(groups: Groups, options: Mapping[str, Any]) -> pd.DataFrame:
-    """Every ``kind: 1nn_dtw`` method (aeon's 1NN-DTW, Table I column 1) on every task."""
+    """Every ``kind: 1nn_dtw`` method (the project's exact 1NN-DTW kernel, Table I column 1) on every task."""
     frames = [run_one_nn_dtw(groups, m) for m in _methods(options) if m.kind == "1nn_dtw"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
 
