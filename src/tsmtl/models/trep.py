@@ -21,7 +21,29 @@ The pieces of T-Rep's Figure 1, each a small module or function (``B`` batch, ``
   :func:`hierarchical_loss` (App. A.2: ``sum_i alpha_i * l_i`` at every max-pool scale).
 
 Where this deliberately differs from the authors' code (``../shared/anchors/trep``), the
-docstring says so; the differences follow the paper's text where the code departs from it.
+docstring says so; the differences follow the paper's text where the code departs from it. In
+the pretext tasks, all in the pair sampling and the heads (the same loss terms, weights and
+scales otherwise):
+
+* eq. 2 pairs are ``M`` draws with ``t != t'`` (:class:`DivergencePairs`); the authors' are
+  ``min(M, BT) / 2`` random pairs of distinct steps plus as many pairs of a step with itself
+  (JSD 0), so fewer than ``M`` at the coarse scales;
+* eq. 3 pairs draw both contexts ``c1, c2`` per pair as the equation writes them, the series
+  per pair, ``|Delta| <= max_delta`` and ``t + Delta`` inside the window (:class:`ForecastPairs`);
+  the authors take one context per series for input and target, the same ``(t, Delta)`` for
+  every series, ``|Delta| <= 9``, and a negative ``t + Delta`` wraps to the end of the window;
+* both heads end linearly with no dropout on their output (the authors': ReLU, then dropout
+  0.1) and are trained; the forecast head's hidden width is ``head_hidden`` (128; the authors'
+  64, their divergence head 128);
+* max-pooled time-embeddings are renormalised before the JSD (:func:`hierarchical_loss`).
+
+Speed (``benchmarks/trep_speed.py``): :meth:`TRepEncoder.encode_crop_pair` encodes only what the
+loss reads, the TCN runs channels last (:meth:`DilatedTCN.forward_steps`), and the loss has one
+Gram product per contrast with a contiguous backward (:class:`_Gram`), row gathers with one
+accumulating backward (:class:`_RowGather`) and the heads' first layers applied to the table of
+representations at the scales where it has fewer rows than there are pairs. Each is the same
+arithmetic as the plain form (``tests/training/test_trep_loss_parity.py`` checks the loss and its
+gradients against loops).
 """
 
 from __future__ import annotations
@@ -121,6 +143,20 @@ def build_time_embedding(name: str | None, dims: int) -> nn.Module | None:
 
 
 # ------------------------------------------------------------------------------------ the TCN
+def _conv_steps(conv: nn.Conv1d, h: torch.Tensor) -> torch.Tensor:
+    """``conv`` on channels-last rows: ``h`` ``(B, T, C_in)`` -> ``(B, T, C_out)``.
+
+    The same convolution as ``conv(h.transpose(1, 2)).transpose(1, 2)``, run as a 2-D one over the
+    ``(B, C, 1, T)`` channels-last view of ``h``: no transposed copies, and oneDNN's channels-last
+    kernels are faster than its ``(B, C, T)`` ones on a CPU (forward and backward).
+    """
+    y = F.conv2d(
+        h.transpose(1, 2).unsqueeze(2), conv.weight.unsqueeze(2), conv.bias,
+        padding=(0, conv.padding[0]), dilation=(1, conv.dilation[0]),
+    )
+    return y.squeeze(2).transpose(1, 2)
+
+
 class DilatedBlock(nn.Module):
     """``x + conv2(gelu(conv1(gelu(x))))`` with kernel-3 convolutions of dilation ``d`` ("same" padding).
 
@@ -128,6 +164,12 @@ class DilatedBlock(nn.Module):
     ``C_in != C_out`` or for the final block (as TS2Vec). ``valid`` ``(B, 1, T)`` float, when
     given, zeroes the steps outside a series after each convolution, so a padded batch gives
     exactly the outputs of the series encoded alone (the convolutions' zero padding).
+    :meth:`forward_steps` is the same block on channels-last rows ``(B, T, C_in)``, the layout
+    the encoder runs in.
+
+    When ``d >= T`` both side taps of every convolution fall in the zero padding, so the block
+    acts step by step: it is computed with the centre taps only (:meth:`pointwise`; the same
+    outputs, a third of the products).
     """
 
     def __init__(self, in_channels: int, out_channels: int, dilation: int, final: bool = False) -> None:
@@ -135,21 +177,41 @@ class DilatedBlock(nn.Module):
         self.conv1 = nn.Conv1d(in_channels, out_channels, 3, padding=dilation, dilation=dilation)
         self.conv2 = nn.Conv1d(out_channels, out_channels, 3, padding=dilation, dilation=dilation)
         self.projector = nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels or final else None
+        self.dilation = int(dilation)
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
-        residual = x if self.projector is None else self.projector(x)
-        h = self.conv1(F.gelu(x))
+        steps = self.forward_steps(x.transpose(1, 2), None if valid is None else valid.transpose(1, 2))
+        return steps.transpose(1, 2)
+
+    def forward_steps(self, h: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+        """The block on channels-last rows: ``h`` ``(B, T, C_in)``, ``valid`` ``(B, T, 1)`` float or None
+        -> ``(B, T, C_out)``."""
+        if self.dilation >= h.shape[1]:  # side taps on zero padding only
+            return self.pointwise(h, valid)
+        residual = h if self.projector is None else _conv_steps(self.projector, h)
+        g = _conv_steps(self.conv1, F.gelu(h))
         if valid is not None:
-            h = h * valid
-        h = self.conv2(F.gelu(h)) + residual
-        return h if valid is None else h * valid
+            g = g * valid
+        out = _conv_steps(self.conv2, F.gelu(g)) + residual
+        return out if valid is None else out * valid
+
+    def pointwise(self, h: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+        """The block on rows ``h`` ``(N, L, C_in)`` (channels last) -> ``(N, L, C_out)`` where its dilation is
+        at least the length of the series the rows come from: every step on its own (centre taps)."""
+        residual = h if self.projector is None else F.linear(h, self.projector.weight[:, :, 0], self.projector.bias)
+        g = F.linear(F.gelu(h), self.conv1.weight[:, :, 1], self.conv1.bias)
+        if valid is not None:
+            g = g * valid
+        out = F.linear(F.gelu(g), self.conv2.weight[:, :, 1], self.conv2.bias) + residual
+        return out if valid is None else out * valid
 
 
 class DilatedTCN(nn.Module):
     """Residual dilated blocks ``channels[i] -> channels[i+1]`` with dilation ``2**i`` (T-Rep Sec. 4.1).
 
-    ``x`` ``(B, channels[0], T)`` -> ``(B, channels[-1], T)``. Receptive field: each block adds
-    ``2 * 2 * 2**i`` steps, so a step sees ``±`` :attr:`half_receptive_field` steps.
+    ``x`` ``(B, channels[0], T)`` -> ``(B, channels[-1], T)`` (:meth:`forward_steps`: channels last).
+    Receptive field: each block adds ``2 * 2 * 2**i`` steps, so a step sees ``±``
+    :attr:`half_receptive_field` steps.
     """
 
     def __init__(self, channels: Sequence[int]) -> None:
@@ -159,9 +221,19 @@ class DilatedTCN(nn.Module):
         self.half_receptive_field = int(sum(2 * 2**i for i in range(n)))
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+        steps = self.forward_steps(x.transpose(1, 2), None if valid is None else valid.transpose(1, 2))
+        return steps.transpose(1, 2)
+
+    def forward_steps(self, h: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+        """``h`` ``(B, T, channels[0])``, ``valid`` ``(B, T, 1)`` float or None -> ``(B, T, channels[-1])``."""
         for block in self.blocks:
-            x = block(x, valid)
-        return x
+            h = block.forward_steps(h, valid)
+        return h
+
+    def first_pointwise(self, length: int) -> int:
+        """Index of the first block whose dilation reaches ``length`` (``len(blocks)`` if none):
+        from there on a series of that length is encoded step by step (:meth:`DilatedBlock.pointwise`)."""
+        return next((i for i, block in enumerate(self.blocks) if block.dilation >= length), len(self.blocks))
 
 
 # -------------------------------------------------------------------------------- the encoder
@@ -272,6 +344,14 @@ class TRepEncoder(nn.Module):
         (False hides a step; default: the training mask in train mode, all True in eval mode),
         ``valid`` (B, T) bool (False: outside the series, as if cut) -> ``z`` (B, T, F), ``tau``.
         ``dropout=False`` skips the representation dropout (the trunk of a supervised model)."""
+        u, tau = self._tcn_input(x, time, mask, valid)
+        z = self.tcn.forward_steps(u, None if valid is None else valid.unsqueeze(-1).to(u.dtype))
+        return (self.repr_dropout(z) if dropout else z), tau
+
+    def _tcn_input(
+        self, x: torch.Tensor, time: torch.Tensor | None, mask: torch.Tensor | None, valid: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Steps 1-3 of the class docstring: ``x`` (B, T, C) -> the TCN input ``(B, T, hidden + K)`` and ``tau``."""
         if x.dim() != 3 or x.shape[-1] != self.in_channels:
             raise ValueError(f"TRepEncoder expects (B, T, {self.in_channels}), got {tuple(x.shape)}")
         b, t, _ = x.shape
@@ -293,9 +373,45 @@ class TRepEncoder(nn.Module):
             if valid is not None:
                 tau = tau * valid.unsqueeze(-1).to(tau.dtype)
             u = torch.cat([u, tau], dim=-1)
-        valid_f = None if valid is None else valid.unsqueeze(1).to(u.dtype)
-        z = self.tcn(u.transpose(1, 2), valid_f).transpose(1, 2)
-        return (self.repr_dropout(z) if dropout else z), tau
+        return u, tau
+
+    def encode_crop_pair(
+        self, x_a: torch.Tensor, time_a: torch.Tensor, x_b: torch.Tensor, time_b: torch.Tensor, overlap: int
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The training pass over two overlapping crops (TS2Vec Sec. 3.2), each encoded as if alone.
+
+        ``x_a`` (B, L_a, C), ``x_b`` (B, L_b, C) with their time indices (B, L_a), (B, L_b); crop
+        ``a`` ends with the ``overlap`` steps that crop ``b`` starts with. Returns ``z1`` (the last
+        ``overlap`` steps of ``a``), ``z2`` (the first ``overlap`` of ``b``), both ``(B, overlap, F)``,
+        and ``tau1`` ``(B, overlap, K)`` (None without time-embedding): what :meth:`encode_steps` on
+        each crop alone (training mask, representation dropout) then slicing gives -- the authors'
+        two passes -- with less work:
+
+        * each crop is its own pass, so neither pays for the other's length (no padding);
+        * from the first block whose dilation reaches a crop's length on, every block acts step
+          by step (:meth:`DilatedBlock.pointwise`; dilations only grow), so there the crop is cut
+          to the overlap and the remaining blocks run on the overlap steps only, both crops in one
+          product (UCR-length crops: the last 3-4 of 11 blocks, on about half the steps);
+        * the representation dropout is drawn for the overlap steps, the only ones the loss uses.
+        """
+        pieces, taus, starts = [], [], []
+        for x, time, keep_from in ((x_a, time_a, x_a.shape[1] - overlap), (x_b, time_b, 0)):
+            h, tau = self._tcn_input(x, time, None, None)
+            start = self.tcn.first_pointwise(x.shape[1])
+            for block in self.tcn.blocks[:start]:
+                h = block.forward_steps(h)
+            pieces.append(h[:, keep_from : keep_from + overlap])
+            taus.append(None if tau is None else tau[:, keep_from : keep_from + overlap])
+            starts.append(start)
+        joint = max(starts)
+        for k in range(2):  # the shorter crop goes step by step alone until the other one joins
+            for block in self.tcn.blocks[starts[k] : joint]:
+                pieces[k] = block.pointwise(pieces[k])
+        h = torch.cat(pieces)
+        for block in self.tcn.blocks[joint:]:
+            h = block.pointwise(h)
+        z1, z2 = self.repr_dropout(h).chunk(2)
+        return z1, z2, taus[0]
 
     # -- backbone protocol ------------------------------------------------------------------
     def _valid(self, lengths: torch.Tensor | None, t: int, device: torch.device) -> torch.Tensor | None:
@@ -339,6 +455,35 @@ def save_encoder(encoder: TRepEncoder, path: str | os.PathLike) -> None:
 
 
 # ----------------------------------------------------------------------------- pretext tasks
+class _RowGather(torch.autograd.Function):
+    """Rows of a table ``(N, D)`` for several index vectors -> one ``(M_k, D)`` tensor per vector.
+
+    The backward adds every gradient into one zero table (``index_add``), instead of one zero
+    table per gather (``index_select``) or per slice of one gather.
+    """
+
+    @staticmethod
+    def forward(ctx, table: torch.Tensor, *indices: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
+        ctx.save_for_backward(*indices)
+        ctx.rows = table.shape[0]
+        return tuple(table.index_select(0, index) for index in indices)
+
+    @staticmethod
+    def backward(ctx, *grads: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # noqa: D102
+        total = None
+        for index, grad in zip(ctx.saved_tensors, grads, strict=True):
+            if grad is not None:
+                if total is None:
+                    total = grad.new_zeros((ctx.rows, grad.shape[1]))
+                total.index_add_(0, index, grad)
+        return (total, *[None] * len(grads))
+
+
+def _gather_rows(table: torch.Tensor, *indices: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """``table[index]`` for every index vector (see :class:`_RowGather`)."""
+    return _RowGather.apply(table, *indices)
+
+
 class DivergenceHead(nn.Module):
     """``G_1``: ``z_{i,t} - z'_{j,t'}`` ``(M, F)`` -> the predicted JSD ``(M,)`` (eq. 2); MLP ``F -> hidden -> 1``.
 
@@ -351,6 +496,20 @@ class DivergenceHead(nn.Module):
 
     def forward(self, diff: torch.Tensor) -> torch.Tensor:
         return self.net(diff).squeeze(-1)
+
+    def on_rows(self, table: torch.Tensor, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        """``forward(table[first] - table[second])`` for a table ``(N, F)`` and pairs ``(M,)``.
+
+        The first layer is linear (``W (a - b) = W a - W b``), so when the table has fewer rows
+        than there are pairs it is applied to the table and the pairs gather its outputs: the
+        same values with ``N`` instead of ``M`` products (the coarse scales of the hierarchy).
+        """
+        layer, activation, output = self.net
+        if table.shape[0] < first.shape[0]:
+            a, b = _gather_rows(F.linear(table, layer.weight), first, second)
+            return output(activation(a - b + layer.bias)).squeeze(-1)
+        a, b = _gather_rows(table, first, second)
+        return self(a - b)
 
 
 class ForecastHead(nn.Module):
@@ -367,16 +526,65 @@ class ForecastHead(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
+    def on_rows(self, z_table: torch.Tensor, tau_table: torch.Tensor, z_rows: torch.Tensor, tau_rows: torch.Tensor) -> torch.Tensor:
+        """``forward(cat([z_table[z_rows], tau_table[tau_rows]], -1))`` for tables ``(N, F)``, ``(N', K)``
+        and rows ``(M,)``: as :meth:`DivergenceHead.on_rows`, the first layer runs on the tables
+        when they have fewer rows than there are pairs."""
+        layer, activation, output = self.net
+        f = z_table.shape[1]
+        if max(z_table.shape[0], tau_table.shape[0]) < z_rows.shape[0]:
+            (from_z,) = _gather_rows(F.linear(z_table, layer.weight[:, :f]), z_rows)
+            (from_tau,) = _gather_rows(F.linear(tau_table, layer.weight[:, f:]), tau_rows)
+            return output(activation(from_z + from_tau + layer.bias))
+        (z,) = _gather_rows(z_table, z_rows)
+        (tau,) = _gather_rows(tau_table, tau_rows)
+        return self(torch.cat([z, tau], dim=-1))
 
-def _contrast(sim: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of every row of ``sim`` ``(..., 2N, 2N)`` against its twin ``(i <-> N + i)``, self excluded."""
-    n2 = sim.shape[-1]
+
+class _Gram(torch.autograd.Function):
+    """``z @ z^T`` per batch: ``z`` (N, M, F) -> (N, M, M), backward ``(g + g^T) @ z``.
+
+    The same product as ``z @ z.transpose(1, 2)``, with a backward of one contiguous batched
+    product: autograd's own backward of that expression multiplies transposed strides that
+    fall off MKL's fast path on a CPU (5-20x slower than the forward).
+    """
+
+    @staticmethod
+    def forward(ctx, z: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        ctx.save_for_backward(z)
+        return torch.bmm(z, z.transpose(1, 2))
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        (z,) = ctx.saved_tensors
+        return torch.bmm(grad + grad.transpose(1, 2), z)
+
+
+def _contrast(z: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of every row of the dot products of ``z`` ``(..., 2N, F)`` against its twin
+    ``(i <-> N + i)``, self excluded; the mean over all rows."""
+    n2 = z.shape[-2]
     n = n2 // 2
+    sim = _Gram.apply(z.reshape(-1, n2, z.shape[-1]))
     eye = torch.eye(n2, dtype=torch.bool, device=sim.device)
-    logits = sim.masked_fill(eye, float("-inf"))
-    target = torch.cat([torch.arange(n, n2, device=sim.device), torch.arange(0, n, device=sim.device)])
-    log_p = F.log_softmax(logits, dim=-1)
-    return -log_p.gather(-1, target.expand(*log_p.shape[:-1]).unsqueeze(-1)).mean()
+    logits = sim.masked_fill(eye, float("-inf")).reshape(-1, n2)
+    twin = torch.cat([torch.arange(n, n2, device=sim.device), torch.arange(0, n, device=sim.device)])
+    return F.cross_entropy(logits, twin.repeat(logits.shape[0] // n2))
+
+
+def _instance_contrast(z: torch.Tensor) -> torch.Tensor:
+    """:func:`instance_contrastive_loss` of ``z = cat([z1, z2])`` ``(2B, T, F)``."""
+    if z.shape[0] == 2:
+        return z.new_zeros(())
+    return _contrast(z.transpose(0, 1))  # (T, 2B, F)
+
+
+def _temporal_contrast(z: torch.Tensor) -> torch.Tensor:
+    """:func:`temporal_contrastive_loss` of ``z = cat([z1, z2])`` ``(2B, T, F)``."""
+    b2, t, f = z.shape
+    if t == 1:
+        return z.new_zeros(())
+    return _contrast(z.reshape(2, b2 // 2, t, f).transpose(0, 1).reshape(b2 // 2, 2 * t, f))  # (B, 2T, F)
 
 
 def instance_contrastive_loss(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
@@ -385,19 +593,13 @@ def instance_contrastive_loss(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tenso
     At every step ``t``, ``z1[i, t]`` must pick ``z2[i, t]`` among the other ``2B - 1``
     representations of that step (dot-product logits); 0 for ``B == 1``.
     """
-    if z1.shape[0] == 1:
-        return z1.new_zeros(())
-    z = torch.cat([z1, z2], dim=0).transpose(0, 1)  # (T, 2B, F)
-    return _contrast(z @ z.transpose(1, 2))
+    return _instance_contrast(torch.cat([z1, z2]))
 
 
 def temporal_contrastive_loss(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
     """TS2Vec's temporal contrast (eq. 1 of TS2Vec): ``z1[i, t]`` must pick ``z2[i, t]`` among the
     ``2T - 1`` other steps of series ``i``; ``(B, T, F)`` -> 0-d, 0 for ``T == 1``."""
-    if z1.shape[1] == 1:
-        return z1.new_zeros(())
-    z = torch.cat([z1, z2], dim=1)  # (B, 2T, F)
-    return _contrast(z @ z.transpose(1, 2))
+    return _temporal_contrast(torch.cat([z1, z2]))
 
 
 def jensen_shannon_divergence(p: torch.Tensor, q: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
@@ -427,6 +629,21 @@ class DivergencePairs:
         return cls(i, first, j, second)
 
 
+def _divergence_loss(z: torch.Tensor, tau: torch.Tensor, head: nn.Module, pairs: DivergencePairs) -> torch.Tensor:
+    """:func:`time_embedding_divergence_loss` of ``z = cat([z1, z2])`` ``(2B, T, F)``, rows of the flat
+    ``(2B T, F)`` view."""
+    b, t = tau.shape[:2]
+    first, second = pairs.i * t + pairs.t, (b + pairs.j) * t + pairs.t_prime
+    z_table = z.reshape(-1, z.shape[-1])
+    if isinstance(head, DivergenceHead):
+        pred = head.on_rows(z_table, first, second)
+    else:
+        z_first, z_second = _gather_rows(z_table, first, second)
+        pred = head(z_first - z_second)
+    tau_first, tau_second = _gather_rows(tau.reshape(-1, tau.shape[-1]), first, second - b * t)
+    return F.mse_loss(pred, jensen_shannon_divergence(tau_first, tau_second))
+
+
 def time_embedding_divergence_loss(
     z1: torch.Tensor, z2: torch.Tensor, tau: torch.Tensor, head: nn.Module, pairs: DivergencePairs
 ) -> torch.Tensor:
@@ -434,9 +651,7 @@ def time_embedding_divergence_loss(
 
     ``z1``, ``z2`` ``(B, T, F)`` (the two contexts), ``tau`` ``(B, T, K)`` distributions.
     """
-    pred = head(z1[pairs.i, pairs.t] - z2[pairs.j, pairs.t_prime])
-    target = jensen_shannon_divergence(tau[pairs.i, pairs.t], tau[pairs.j, pairs.t_prime])
-    return F.mse_loss(pred, target)
+    return _divergence_loss(torch.cat([z1, z2]), tau, head, pairs)
 
 
 @dataclass
@@ -466,15 +681,29 @@ class ForecastPairs:
         )
 
 
+def _forecast_loss(z: torch.Tensor, tau: torch.Tensor, head: nn.Module, pairs: ForecastPairs) -> torch.Tensor:
+    """:func:`time_conditioned_forecast_loss` of ``z = cat([z1, z2])`` ``(2B, T, F)``, rows of the flat
+    ``(2B T, F)`` view."""
+    b, t = tau.shape[:2]
+    target_t = pairs.t + pairs.delta
+    z_table, tau_table = z.reshape(-1, z.shape[-1]), tau.reshape(-1, tau.shape[-1])
+    inputs, targets, tau_rows = (pairs.context_in * b + pairs.i) * t + pairs.t, (pairs.context_out * b + pairs.i) * t + target_t, pairs.i * t + target_t
+    if isinstance(head, ForecastHead):
+        pred = head.on_rows(z_table, tau_table, inputs, tau_rows)
+        (z_target,) = _gather_rows(z_table, targets)
+    else:
+        z_input, z_target = _gather_rows(z_table, inputs, targets)
+        (tau_target,) = _gather_rows(tau_table, tau_rows)
+        pred = head(torch.cat([z_input, tau_target], dim=-1))
+    return F.mse_loss(pred, z_target)
+
+
 def time_conditioned_forecast_loss(
     z1: torch.Tensor, z2: torch.Tensor, tau: torch.Tensor, head: nn.Module, pairs: ForecastPairs
 ) -> torch.Tensor:
     """Eq. 3: ``mean (G_2([z_{c1}[i,t], tau[i,t+Delta]]) - z_{c2}[i,t+Delta])^2``; contexts ``c1, c2``
     drawn per pair from the two crops. ``z1``, ``z2`` ``(B, T, F)``, ``tau`` ``(B, T, K)``."""
-    z = torch.stack([z1, z2])  # (2, B, T, F)
-    target_t = pairs.t + pairs.delta
-    x = torch.cat([z[pairs.context_in, pairs.i, pairs.t], tau[pairs.i, target_t]], dim=-1)
-    return F.mse_loss(head(x), z[pairs.context_out, pairs.i, target_t])
+    return _forecast_loss(torch.cat([z1, z2]), tau, head, pairs)
 
 
 def _pool_time(h: torch.Tensor) -> torch.Tensor:
@@ -519,28 +748,30 @@ def hierarchical_loss(
     if tau is None and (weights["divergence"] or weights["forecast"]):
         raise ValueError("the time-embedding tasks need time-embeddings; use TS2Vec weights without them")
     parts = {task: z1.new_zeros(()) for task in PRETEXT_TASKS}
+    b = z1.shape[0]
+    z = torch.cat([z1, z2])  # (2B, T, F): both contexts, pooled together
     scales = 0
-    while z1.shape[1] > 1:
-        b, t = z1.shape[:2]
+    while z.shape[1] > 1:
+        t = z.shape[1]
         if weights["instance"]:
-            parts["instance"] = parts["instance"] + weights["instance"] * instance_contrastive_loss(z1, z2)
+            parts["instance"] = parts["instance"] + weights["instance"] * _instance_contrast(z)
         if scales >= temporal_unit:
             if weights["temporal"]:
-                parts["temporal"] = parts["temporal"] + weights["temporal"] * temporal_contrastive_loss(z1, z2)
+                parts["temporal"] = parts["temporal"] + weights["temporal"] * _temporal_contrast(z)
             if weights["divergence"]:
-                pairs = DivergencePairs.sample(b, t, n_pairs, z1.device)
-                parts["divergence"] = parts["divergence"] + weights["divergence"] * time_embedding_divergence_loss(z1, z2, tau, divergence_head, pairs)
+                pairs = DivergencePairs.sample(b, t, n_pairs, z.device)
+                parts["divergence"] = parts["divergence"] + weights["divergence"] * _divergence_loss(z, tau, divergence_head, pairs)
             if weights["forecast"]:
-                pairs = ForecastPairs.sample(b, t, n_pairs, max_delta, z1.device)
-                parts["forecast"] = parts["forecast"] + weights["forecast"] * time_conditioned_forecast_loss(z1, z2, tau, forecast_head, pairs)
+                pairs = ForecastPairs.sample(b, t, n_pairs, max_delta, z.device)
+                parts["forecast"] = parts["forecast"] + weights["forecast"] * _forecast_loss(z, tau, forecast_head, pairs)
         scales += 1
-        z1, z2 = _pool_time(z1), _pool_time(z2)
+        z = _pool_time(z)
         if tau is not None:
             tau = _pool_time(tau)
             tau = tau / tau.sum(dim=-1, keepdim=True).clamp_min(1e-12)
-    if z1.shape[1] == 1:
+    if z.shape[1] == 1:
         if weights["instance"]:
-            parts["instance"] = parts["instance"] + weights["instance"] * instance_contrastive_loss(z1, z2)
+            parts["instance"] = parts["instance"] + weights["instance"] * _instance_contrast(z)
         scales += 1
     parts = {task: value / scales for task, value in parts.items()}
     return sum(parts.values()), parts

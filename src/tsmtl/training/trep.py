@@ -11,12 +11,19 @@
 (3, 60, 16)
 
 Training (T-Rep Sec. 4, App. A.1; TS2Vec Sec. 3): every step draws a batch, two overlapping
-random crops per series (contextual consistency, TS2Vec Sec. 3.2), encodes both crops in **one**
-forward pass (padded to a common length; the encoder zeroes the padding after every convolution,
-so this equals two separate passes), and minimises :func:`~tsmtl.models.trep.hierarchical_loss`
-over the overlap. The encoder *and* the two pretext heads are optimised (the authors' optimiser
-covers the encoder only, so their heads stay at initialisation). Inference uses the stochastic
-weight average of the encoder over all steps (both papers' ``AveragedModel``).
+random crops per series (contextual consistency, TS2Vec Sec. 3.2), encodes each crop as if alone
+(the authors' two passes) and minimises :func:`~tsmtl.models.trep.hierarchical_loss` over the
+overlap. The encoder *and* the two pretext heads are optimised (the authors' optimiser covers the
+encoder only, so their heads stay at initialisation) by AdamW. Inference uses the stochastic weight
+average of the encoder over all steps (both papers' ``AveragedModel``).
+
+Speed (``benchmarks/trep_speed.py`` times one iteration against the authors' code): the encoder
+computes only what the loss uses (:meth:`~tsmtl.models.trep.TRepEncoder.encode_crop_pair`: no
+padding between the crops, the blocks whose dilation exceeds a crop's length run step by step on
+the overlap only), the loss gathers rows once and applies the heads' first layers to the
+representations where that is cheaper (:mod:`tsmtl.models.trep`), AdamW is torch's fused kernel and
+the weight average one multi-tensor update. The losses are the same
+(``tests/training/test_trep_loss_parity.py`` re-derives them).
 
 The loop is the project's :class:`~tsmtl.training.loop.Trainer`: an epoch is one pass over the
 shuffled series in batches (the last epoch cut to reach ``iterations``), so checkpoints, seeding
@@ -126,7 +133,9 @@ class TRepModel(nn.Module):
         k = self.encoder.time_embedding_dims
         self.divergence_head = DivergenceHead(config.repr_dims, config.head_hidden) if config.task_weights["divergence"] else None
         self.forecast_head = ForecastHead(config.repr_dims, k, config.head_hidden) if config.task_weights["forecast"] else None
-        self.averaged = torch.optim.swa_utils.AveragedModel(self.encoder)
+        # The running mean as one multi-tensor lerp (on a CPU, AveragedModel's default is a Python
+        # loop of three operations per tensor): the same average.
+        self.averaged = torch.optim.swa_utils.AveragedModel(self.encoder, multi_avg_fn=torch.optim.swa_utils.get_swa_multi_avg_fn())
         self.averaged.requires_grad_(False)
 
     def update_average(self) -> None:
@@ -221,8 +230,23 @@ def gather_windows(x: torch.Tensor, starts: torch.Tensor, length: int) -> tuple[
     return windows, positions.to(x.dtype), valid
 
 
+def _adamw(config: TRepConfig):
+    """AdamW (lr, weight decay of ``config``) as one fused kernel where torch has it (CPU, CUDA): the same
+    update as the per-tensor loop that is torch's default on a CPU, several times faster."""
+
+    def build(params):
+        params = list(params)
+        try:
+            return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, fused=True)
+        except (RuntimeError, ValueError):  # a device without the fused kernel
+            return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+
+    return build
+
+
 def make_step(config: TRepConfig):
-    """The Trainer ``step_fn``: crops, one encoder pass for both, :func:`hierarchical_loss`."""
+    """The Trainer ``step_fn``: two crops (:func:`sample_crops`), the representations of their overlap
+    (:meth:`~tsmtl.models.trep.TRepEncoder.encode_crop_pair`), :func:`hierarchical_loss`."""
 
     def step(model: TRepModel, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         b, t, _ = x.shape
@@ -231,16 +255,9 @@ def make_step(config: TRepConfig):
             x = x[:, offset : offset + config.max_train_length]
             t = config.max_train_length
         crops = sample_crops(b, t, config.temporal_unit)
-        width = max(crops.len_a, crops.len_b)
-        xa, ta, va = gather_windows(x, crops.start_a, width)
-        xb, tb, vb = gather_windows(x, crops.start_b, width)
-        va &= torch.arange(width, device=x.device) < crops.len_a
-        vb &= torch.arange(width, device=x.device) < crops.len_b
-        z, tau = model.encoder.encode_steps(torch.cat([xa, xb]), torch.cat([ta, tb]), valid=torch.cat([va, vb]))
-        o = crops.overlap
-        z1 = z[:b, crops.len_a - o : crops.len_a]
-        z2 = z[b:, :o]
-        tau1 = None if tau is None else tau[:b, crops.len_a - o : crops.len_a]
+        xa, ta, _ = gather_windows(x, crops.start_a, crops.len_a)  # the crops lie within the series
+        xb, tb, _ = gather_windows(x, crops.start_b, crops.len_b)
+        z1, z2, tau1 = model.encoder.encode_crop_pair(xa, ta, xb, tb, crops.overlap)
         loss, parts = hierarchical_loss(
             z1, z2, tau1, config.task_weights, model.divergence_head, model.forecast_head,
             config.temporal_unit, config.n_pairs, config.max_delta,
@@ -343,8 +360,7 @@ class TRep:
             make_step(config),
             batches,
             epochs=batches.epochs,
-            lr=config.lr,
-            weight_decay=config.weight_decay,
+            optimizer=_adamw(config),
             device=self.device,
             monitor="epoch",  # self-supervised: the final (averaged) weights are the result
             mode="max",
