@@ -17,6 +17,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import tsmtl.models.trep as trep_models
 import tsmtl.training.trep as trep_training
 from tsmtl.models.trep import (
     TREP_TASK_WEIGHTS,
@@ -138,15 +139,18 @@ def _assert_same_gradients(fast: dict[str, torch.Tensor], slow: dict[str, torch.
 
 
 @pytest.mark.parametrize(
-    ("weights", "b", "t", "n_pairs", "temporal_unit"),
+    ("weights", "b", "t", "n_pairs", "temporal_unit", "large_contrast"),
     [
-        (TREP_TASK_WEIGHTS, 3, 11, 40, 0),  # 2BT = 66 > 40 pairs at scale 0, fewer rows than pairs after
-        (TREP_TASK_WEIGHTS, 2, 9, 7, 1),  # the pair rows always fewer than the table's
-        ({"instance": 0.1, "temporal": 0.2, "divergence": 0.3, "forecast": 0.4}, 1, 6, 12, 0),  # B = 1: no instance contrast
-        (TS2VEC_TASK_WEIGHTS, 4, 13, 800, 0),
+        (TREP_TASK_WEIGHTS, 3, 11, 40, 0, None),  # 2BT = 66 > 40 pairs at scale 0, fewer rows than pairs after
+        (TREP_TASK_WEIGHTS, 2, 9, 7, 1, None),  # the pair rows always fewer than the table's
+        ({"instance": 0.1, "temporal": 0.2, "divergence": 0.3, "forecast": 0.4}, 1, 6, 12, 0, None),  # B = 1: no instance contrast
+        (TS2VEC_TASK_WEIGHTS, 4, 13, 800, 0, None),
+        (TREP_TASK_WEIGHTS, 3, 11, 40, 0, 4),  # the contrasts' backward for long series (two products)
     ],
 )
-def test_hierarchical_loss_equals_the_loop_rederivation(recorded_pairs, weights, b, t, n_pairs, temporal_unit):
+def test_hierarchical_loss_equals_the_loop_rederivation(monkeypatch, recorded_pairs, weights, b, t, n_pairs, temporal_unit, large_contrast):
+    if large_contrast is not None:
+        monkeypatch.setattr(trep_models, "_LARGE_CONTRAST", large_contrast)
     torch.manual_seed(0)
     z1 = torch.randn(b, t, 5, dtype=torch.float64, requires_grad=True)
     z2 = torch.randn(b, t, 5, dtype=torch.float64, requires_grad=True)

@@ -39,7 +39,7 @@ scales otherwise):
 
 Speed (``benchmarks/trep_speed.py``): :meth:`TRepEncoder.encode_crop_pair` encodes only what the
 loss reads, the TCN runs channels last (:meth:`DilatedTCN.forward_steps`), and the loss has one
-Gram product per contrast with a contiguous backward (:class:`_Gram`), row gathers with one
+product and one matrix per contrast with a one-product backward (:class:`_TwinContrast`), row gathers with one
 accumulating backward (:class:`_RowGather`) and the heads' first layers applied to the table of
 representations at the scales where it has fewer rows than there are pairs. Each is the same
 arithmetic as the plain form (``tests/training/test_trep_loss_parity.py`` checks the loss and its
@@ -541,35 +541,58 @@ class ForecastHead(nn.Module):
         return self(torch.cat([z, tau], dim=-1))
 
 
-class _Gram(torch.autograd.Function):
-    """``z @ z^T`` per batch: ``z`` (N, M, F) -> (N, M, M), backward ``(g + g^T) @ z``.
+class _TwinContrast(torch.autograd.Function):
+    """TS2Vec's contrast of ``z`` ``(N, 2M, F)``: the mean over all ``N 2M`` rows of
+    ``-log softmax_c(z_r . z_c)[twin(r)]`` with ``c != r`` and ``twin(r) = r +- M``.
 
-    The same product as ``z @ z.transpose(1, 2)``, with a backward of one contiguous batched
-    product: autograd's own backward of that expression multiplies transposed strides that
-    fall off MKL's fast path on a CPU (5-20x slower than the forward).
+    The cross-entropy of the dot-product matrix written out, so that the ``(N, 2M, 2M)`` matrix
+    is made once and turned into the softmax in place: the backward is then one batched product
+    ``((P - Y) + (P - Y)^T) z / (N 2M)`` (``P`` the softmax, ``Y`` the twins). Autograd's pieces
+    (product, mask, log-softmax, pick, and back) write five such matrices, which costs more than
+    the products for long series (``T = 3000``: 6000 x 6000 per series), and its backward of
+    ``z @ z.transpose(1, 2)`` multiplies transposed strides that fall off MKL's fast path on a
+    CPU for small matrices.
     """
 
     @staticmethod
     def forward(ctx, z: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        ctx.save_for_backward(z)
-        return torch.bmm(z, z.transpose(1, 2))
+        rows, m = z.shape[0] * z.shape[1], z.shape[1] // 2
+        sim = torch.bmm(z, z.transpose(1, 2))
+        sim.diagonal(dim1=1, dim2=2).fill_(float("-inf"))  # not oneself
+        twins = sim.diagonal(offset=m, dim1=1, dim2=2).sum()  # sim[i, M + i], twice: once per half
+        # softmax in place (sim becomes P); probabilities below the smallest normal float are 0,
+        # as on a flush-to-zero CPU: subnormal numbers make exp and the products 10-50x slower
+        top = sim.amax(dim=-1, keepdim=True)
+        shifted = sim.sub_(top)
+        shifted.masked_fill_(shifted < math.log(torch.finfo(sim.dtype).tiny), float("-inf"))
+        total = shifted.exp_().sum(dim=-1, keepdim=True)
+        ctx.save_for_backward(z, shifted.div_(total))
+        return ((top + total.log()).sum() - 2 * twins) / rows
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        (z,) = ctx.saved_tensors
-        return torch.bmm(grad + grad.transpose(1, 2), z)
+        z, softmax = ctx.saved_tensors
+        m, scale = z.shape[1] // 2, grad / (z.shape[0] * z.shape[1])
+        if z.shape[1] > _LARGE_CONTRAST:
+            # P z + P^T z - 2 Y z (Y z: the twins' rows): a second product beats the transposed
+            # pass over a matrix that no longer fits in the cache
+            out = torch.bmm(softmax, z).baddbmm_(softmax.transpose(1, 2), z)
+            return out.sub_(z.roll(m, dims=1), alpha=2.0).mul_(scale)
+        both = softmax + softmax.transpose(1, 2)
+        both.diagonal(offset=m, dim1=1, dim2=2).sub_(2.0)  # -Y - Y^T
+        both.diagonal(offset=-m, dim1=1, dim2=2).sub_(2.0)
+        return torch.bmm(both.mul_(scale), z)
+
+
+#: Rows (2T or 2B) above which :class:`_TwinContrast`'s backward takes two products instead of
+#: adding the transposed softmax (measured on a CPU: 1500 rows favour the sum, 2048 the products).
+_LARGE_CONTRAST = 1800
 
 
 def _contrast(z: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of every row of the dot products of ``z`` ``(..., 2N, F)`` against its twin
-    ``(i <-> N + i)``, self excluded; the mean over all rows."""
-    n2 = z.shape[-2]
-    n = n2 // 2
-    sim = _Gram.apply(z.reshape(-1, n2, z.shape[-1]))
-    eye = torch.eye(n2, dtype=torch.bool, device=sim.device)
-    logits = sim.masked_fill(eye, float("-inf")).reshape(-1, n2)
-    twin = torch.cat([torch.arange(n, n2, device=sim.device), torch.arange(0, n, device=sim.device)])
-    return F.cross_entropy(logits, twin.repeat(logits.shape[0] // n2))
+    ``(i <-> N + i)``, self excluded; the mean over all rows (:class:`_TwinContrast`)."""
+    return _TwinContrast.apply(z.reshape(-1, z.shape[-2], z.shape[-1]))
 
 
 def _instance_contrast(z: torch.Tensor) -> torch.Tensor:
