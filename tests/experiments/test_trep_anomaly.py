@@ -124,7 +124,7 @@ def tiny_encoder():
 
 def test_context_beyond_the_receptive_field_changes_no_score(tiny_encoder):
     series = [ta.prepare_streaming_series(np.random.default_rng(3).normal(size=120), np.zeros(120, dtype=int))]
-    assert ta.effective_padding(tiny_encoder, 200) == tiny_encoder.encoder.half_receptive_field == 14
+    assert tiny_encoder.context_padding(200) == tiny_encoder.encoder.half_receptive_field == 14
     fast = ta.representation_scores(tiny_encoder, series, sliding_padding=200)[0]
     x = series[0].values[None, :, None]
     full = [tiny_encoder.encode(x, mask=m, causal=True, sliding_length=1, sliding_padding=60)[0] for m in ("mask_last", None)]

@@ -262,22 +262,14 @@ def pretraining_array(series: Sequence[StreamingSeries]) -> np.ndarray:
     return out
 
 
-def effective_padding(model: TRep, sliding_padding: int = 200) -> int:
-    """``min(sliding_padding, the encoder's half receptive field)``: a step's representation
-    depends on no input further back than the receptive field, so a longer context changes
-    nothing but the cost (a depth-10 encoder sees 4094 steps: the full 200 are used; a
-    depth-4 one sees 62)."""
-    return int(min(int(sliding_padding), model.encoder.half_receptive_field))
-
-
 def representation_scores(model: TRep, series: Sequence[StreamingSeries], sliding_padding: int = 200, batch_size: int = 256) -> list[np.ndarray]:
     """``alpha_t = ||r^u_t - r^m_t||_1`` for every step of every series (train + test), each (T,).
 
     ``r^m`` is encoded with the step masked (``mask="mask_last"``), ``r^u`` without; both
     causally from the ``sliding_padding + 1`` steps ending at ``t`` (cut to the receptive
-    field, :func:`effective_padding`, which gives the same representations).
+    field, :meth:`TRep.context_padding`, which gives the same representations).
     """
-    padding = effective_padding(model, sliding_padding)
+    padding = model.context_padding(sliding_padding)
     scores = []
     for s in series:
         x = s.values[None, :, None]
@@ -786,7 +778,6 @@ __all__ = [
     "describe_sepsis",
     "describe_streaming",
     "detect_series",
-    "effective_padding",
     "evaluate_scores",
     "load_registered_yahoo",
     "on_regular_grid",

@@ -339,7 +339,7 @@ def resolve_padding(model: TRep, padding: int | str) -> int:
     if isinstance(padding, str):
         if padding != "receptive_field":
             raise ValueError(f"sliding_padding must be an int or 'receptive_field', got {padding!r}")
-        return min(DEFAULT_PADDING, int(model.encoder.half_receptive_field))
+        return model.context_padding(DEFAULT_PADDING)
     if int(padding) < 0:
         raise ValueError(f"sliding_padding must be >= 0, got {padding}")
     return int(padding)

@@ -385,6 +385,12 @@ class TRep:
             raise RuntimeError("fit the model first")
         return self.model_.averaged.module
 
+    def context_padding(self, limit: int = 200) -> int:
+        """``min(limit, the encoder's half receptive field)``: the causal sliding context that
+        gives the same per-step representations as ``limit`` steps (a step depends on no input
+        further back than the receptive field), at a fraction of the cost for small encoders."""
+        return int(min(int(limit), self.encoder.half_receptive_field))
+
     # -- inference -----------------------------------------------------------------------------
     def _encode_windows(self, x: torch.Tensor, time: torch.Tensor, valid: torch.Tensor | None, mask: torch.Tensor | None, window: Any, device: torch.device) -> torch.Tensor:
         encoder = self.encoder
