@@ -17,12 +17,13 @@ DEFAULT_PIPELINES = ("embedded", "embedded_mtl")
 
 
 def embedded_mtl_pipeline(ucr_mtl: Pipeline) -> Pipeline:
-    """``ucr_mtl`` fed with ``embedded_task_splits`` and the ``embedded_mtl`` parameters."""
+    """``ucr_mtl`` fed with the aeon tasks (``embedded_classification``), split as ``embedded.split``, and the ``embedded_mtl`` parameters."""
     return Pipeline(
         ucr_mtl,
-        inputs={"ucr_task_splits": "embedded_task_splits"},
+        inputs={"ucr_raw_tasks": "embedded_classification"},
         parameters={
             "params:ucr.groups": "params:embedded_groups",
+            "params:ucr.split": "params:embedded.split",
             "params:ucr_mtl": "params:embedded_mtl",
             "params:ucr_mtl.feeding": "params:embedded_mtl.feeding",
             "params:device": "params:device",

@@ -1,4 +1,4 @@
-"""A tiny end-to-end ``ucr_mtl`` run on a MemoryDataset catalog: all five methods, two groups."""
+"""A tiny end-to-end ``ucr_mtl`` run on a MemoryDataset catalog: all five methods, two groups, repeated splits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
-from tsmtl.data.tasks import split_task
 from tsmtl.data.types import TimeSeriesData
 from tsmtl.evaluation.paper_tables import METHODS
 from tsmtl.pipelines.ucr_mtl import create_pipeline
@@ -22,7 +21,8 @@ TABLE_I_METHODS = [
 ]
 
 
-def _task(name, n_per_class, length, seed, gap=False, short=False, split_seed=None):
+def _task(name, n_per_class, length, seed, gap=False, short=False):
+    """A raw task as the archive gives it (one part, merged and split by the pipeline)."""
     rng = np.random.default_rng(seed)
     y = np.repeat([1, 2], n_per_class)
     X = rng.normal(size=(len(y), 1, length)).cumsum(axis=-1) + y[:, None, None]
@@ -33,31 +33,44 @@ def _task(name, n_per_class, length, seed, gap=False, short=False, split_seed=No
             X[i, :, lengths[i]:] = np.nan
     if gap:
         X[:, :, 2:4] = np.nan
-    split_seed = seed if split_seed is None else split_seed
-    return split_task({"all": TimeSeriesData(X=X, y=y, lengths=lengths, name=name)}, "merge_60_20_20", seed=split_seed)
+    return {"all": TimeSeriesData(X=X, y=y, lengths=lengths, name=name)}
 
 
-def _run(splits, groups, options) -> DataCatalog:
+SPLIT = {"protocol": "merge_60_20_20", "seed": 0}
+
+
+class KeptMemoryDataset(MemoryDataset):
+    """A MemoryDataset the runner cannot release, to inspect an intermediate output after the run."""
+
+    def _release(self) -> None:
+        pass
+
+
+def _run(tasks, groups, options) -> DataCatalog:
     catalog = DataCatalog(
         datasets={
-            "ucr_task_splits": MemoryDataset(splits),
+            "ucr_raw_tasks": MemoryDataset(tasks),
             "params:ucr.groups": MemoryDataset(groups),
+            "params:ucr.split": MemoryDataset(SPLIT),
             "params:ucr_mtl": MemoryDataset(options),
             "params:ucr_mtl.feeding": MemoryDataset(options["feeding"]),
             "params:device": MemoryDataset("cpu"),
+            "ucr_mtl_fed_groups": KeptMemoryDataset(),
         }
     )
     SequentialRunner().run(create_pipeline(), catalog)
     return catalog
 
 
-def _options(tmp_path, select=None, methods=TABLE_I_METHODS):
+def _options(tmp_path, select=None, methods=TABLE_I_METHODS, split_seeds=None):
     return {
         "profile": "test",
         "groups": None,
         "methods": methods,
         "select": select,
         "seed": 0,
+        "split_seeds": split_seeds,
+        "fanout": {"n_jobs": 1},
         "feeding": {"znormalise": True, "gaps": "interpolate", "length": "native", "resample_length": None},
         "training": {"epochs": 1, "batch_size": 8, "lr": 1e-2, "progress": False},
         "backbones": {
@@ -71,28 +84,55 @@ def _options(tmp_path, select=None, methods=TABLE_I_METHODS):
     }
 
 
-def test_a_new_split_of_the_same_sizes_trains_from_scratch(tmp_path):
-    """Issue: ingest with split seed 0, ucr_mtl, re-ingest with seed 1, ucr_mtl -> the second run trains anew."""
+def test_other_data_of_the_same_shape_trains_from_scratch(tmp_path):
+    """Re-ingest other series of the same sizes and split seed, run ucr_mtl again -> every fit trains anew."""
     groups = {"Cricket": ["CricketX", "CricketY"]}
 
-    def splits(seed):
-        return {"CricketX": _task("CricketX", 10, 24, 0, split_seed=seed), "CricketY": _task("CricketY", 10, 24, 1, split_seed=seed)}
+    def tasks(seed):
+        return {"CricketX": _task("CricketX", 10, 24, seed), "CricketY": _task("CricketY", 10, 24, seed + 1)}
 
     options = _options(tmp_path, ["resnet1d", "resnet1d_mtl"])
-    models = tmp_path / "models"
+    models = tmp_path / "models" / "split_0"
     fits = [models / "resnet1d_mtl" / "Cricket", models / "resnet1d" / "CricketX", models / "resnet1d" / "CricketY"]
-    _run(splits(0), groups, options)
+    _run(tasks(0), groups, options)
     first = {folder: set(folder.iterdir()) for folder in fits}
-    second = _run(splits(1), groups, options)["ucr_mtl_results"].load()
-    for folder in fits:  # every fit of the seed-1 split trained in a folder of its own
+    second = _run(tasks(10), groups, options)["ucr_mtl_results"].load()
+    for folder in fits:  # every fit of the new data trained in a folder of its own
         new = set(folder.iterdir()) - first[folder]
-        assert len(new) == 1, f"{folder}: a checkpoint of the seed-0 split was resumed"
+        assert len(new) == 1, f"{folder}: a checkpoint of the other data was resumed"
         assert (new.pop() / "best.pt").is_file()
-    # the same split again resumes every finished fit (nothing rewritten) and reproduces the table
+    # the same data again resumes every finished fit (nothing rewritten) and reproduces the table
     stamps = {p: p.stat().st_mtime_ns for folder in fits for p in folder.glob("*/last.pt")}
-    third = _run(splits(1), groups, options)["ucr_mtl_results"].load()
+    third = _run(tasks(10), groups, options)["ucr_mtl_results"].load()
     assert {p: p.stat().st_mtime_ns for folder in fits for p in folder.glob("*/last.pt")} == stamps
     assert third["accuracy"].tolist() == second["accuracy"].tolist()
+
+
+def test_repeated_splits_report_mean_and_std_and_the_significance_plot(tmp_path):
+    tasks = {name: _task(name, 10, 20, seed) for seed, name in enumerate(["CricketX", "CricketY", "CricketZ"])}
+    options = _options(tmp_path, ["1nn_dtw", "resnet1d", "resnet1d_mtl"], split_seeds=[3, 7])
+    catalog = _run(tasks, {"Cricket": ["CricketX", "CricketY", "CricketZ"]}, options)
+    results = catalog["ucr_mtl_results"].load()
+    assert sorted(results["split_seed"].unique()) == [3, 7]
+    assert len(results) == 2 * 3 * 3  # split seeds x methods x tasks
+    # each split seed is the ingest protocol with that seed: the test cases differ between seeds
+    fed = catalog["ucr_mtl_fed_groups"].load()
+    assert set(fed) == {3, 7}
+    assert fed[3]["Cricket"]["CricketX"]["test"].meta["split_seed"] == 3
+    assert not np.array_equal(fed[3]["Cricket"]["CricketX"]["test"].X, fed[7]["Cricket"]["CricketX"]["test"].X)
+    # the table's cells are the mean and the sample std over the seeds, computed here by hand
+    table = catalog["ucr_mtl_accuracy_report"].load().set_index("task")
+    by_hand = results[(results["task"] == "CricketY") & (results["method"] == "ResNet1D")]["accuracy"]
+    assert table.loc["CricketY", "ResNet1D"] == pytest.approx(by_hand.mean())
+    assert table.loc["CricketY", "ResNet1D std"] == pytest.approx(by_hand.std(ddof=1))
+    assert (table["n_splits"] == 2).all()
+    markdown = catalog["ucr_mtl_accuracy_markdown"].load()
+    assert f"{by_hand.mean():.2f} ± {by_hand.std(ddof=1):.2f}" in markdown
+    assert "split seeds [3, 7]" in markdown and "Pairwise Wilcoxon signed-rank tests over the 3 tasks" in markdown
+    assert "**Average rank** | | **" in markdown and markdown.count(" ± ") >= 3 * 3 + 3
+    assert isinstance(catalog["ucr_mtl_significance_plot"].load(), Figure)
+    # different training seeds per split: the fits of split 3 use seed 0 + 3
+    assert (tmp_path / "models" / "split_3" / "resnet1d_mtl" / "Cricket").is_dir()
 
 
 def test_ucr_mtl_end_to_end(tmp_path):
@@ -117,11 +157,12 @@ def test_ucr_mtl_end_to_end(tmp_path):
     assert table.loc[table["task"] == "CricketX", "ResNet2D w/ MTL (paper)"].item() == 0.95
     markdown = catalog["ucr_mtl_accuracy_markdown"].load()
     assert "feeding: znormalise=True" in markdown and "**Average rank**" in markdown
-    # the split line comes from what the splits record, not from the ucr_mtl options
-    assert "- split: TRAIN+TEST merged, stratified 60/20/20, seed 0; " in markdown and "60/20/20, seed 2" in markdown
+    # the split line comes from what the splits record; one split seed: the ingest's (ucr.split.seed)
+    assert "- split: TRAIN+TEST merged, stratified 60/20/20, seed 0; split seeds [0] " in markdown
+    assert " ± " not in markdown.split("## Pairwise")[0]  # one split: no spread to report
     assert isinstance(catalog["ucr_mtl_tsne_plot"].load(), Figure)
-    # checkpoints: one folder per single-task model and per MTL group
-    models = tmp_path / "models"
+    # checkpoints: one folder per split seed, single-task model and MTL group
+    models = tmp_path / "models" / "split_0"
     assert (models / "resnet2d_mtl" / "Cricket").is_dir() and (models / "resnet1d" / "DodgerLoopDay").is_dir()
 
 
@@ -137,7 +178,7 @@ def test_a_sixth_method_is_one_yaml_entry(tmp_path):
     np.testing.assert_allclose(table[[c for c in table.columns if c.endswith(" rank")]].sum(axis=1), 6.0)  # 1+2+3
     markdown = catalog["ucr_mtl_accuracy_markdown"].load()
     assert "| Group | Task | 1NN-DTW | ResNet1D w/ MTL | FCN w/ MTL (uncertainty) |" in markdown
-    assert (tmp_path / "models" / "fcn_mtl_uw" / "Cricket").is_dir()
+    assert (tmp_path / "models" / "split_0" / "fcn_mtl_uw" / "Cricket").is_dir()
 
 
 def test_bad_method_lists_fail_before_any_work(tmp_path):

@@ -4,6 +4,8 @@
   one box per (warping window, model).
 * :func:`importance_maps_figure` -- ResNet2D paper, Fig. 4: pixel-importance maps of distance
   matrices with the true DTW warping path in red.
+* :func:`critical_difference_figure` -- the critical-difference diagram of methods compared over
+  tasks (Demsar 2006), cliques by Wilcoxon signed-rank tests with Holm's correction (aeon).
 * :func:`message_figure` -- a small figure holding one line of text, for a plot node whose
   pipeline ran nothing to draw (the catalog still gets its PNG).
 
@@ -155,3 +157,41 @@ def importance_maps_figure(
 
 
 __all__ = ["IMPORTANCE_CMAP", "MODEL_LABELS", "dtw_error_boxplot", "importance_maps_figure"]
+
+
+def critical_difference_figure(scores: pd.DataFrame, alpha: float = 0.05, title: str | None = None) -> Figure:
+    """Critical-difference diagram of the methods (columns) over the tasks (rows).
+
+    Drawn by aeon's :func:`aeon.visualisation.plot_critical_difference`: the average rank of each
+    method on a number line, methods joined by a bar when pairwise one-sided Wilcoxon
+    signed-rank tests, Holm-corrected at ``alpha``, find no difference (aeon's default test,
+    Benavoli et al. 2016). Higher scores are better.
+
+    Parameters
+    ----------
+    scores : DataFrame, tasks x methods
+        E.g. the mean test accuracy over split seeds; tasks with a missing score are dropped.
+    alpha : float
+    title : str, optional
+
+    Returns
+    -------
+    Figure
+        A :func:`message_figure` when fewer than three methods (aeon's Friedman test needs three)
+        or two tasks have scores.
+    """
+    import matplotlib.pyplot as plt
+    from aeon.visualisation import plot_critical_difference
+
+    scores = scores.dropna()
+    if scores.shape[1] < 3 or scores.shape[0] < 2:
+        return message_figure(
+            f"a critical-difference diagram needs >= 3 methods and >= 2 tasks, got {scores.shape[1]} and {scores.shape[0]}"
+        )
+    fig, ax = plot_critical_difference(
+        scores.to_numpy(dtype=float), [str(c) for c in scores.columns], test="wilcoxon", correction="holm", alpha=alpha
+    )
+    ax.set_title(title or f"Average rank over {len(scores)} tasks (bars: no significant difference, Wilcoxon-Holm, alpha {alpha:g})",
+                 fontsize=9)  # fmt: skip
+    plt.close(fig)  # aeon draws with pyplot: detach the figure from pyplot's global state
+    return fig

@@ -12,7 +12,14 @@ parameters from the experiment's ``backbones`` block, overridable per method wit
 ``backbone_params``), ``sharing`` and ``weighting`` (with ``sharing_params`` and
 ``weighting_params``). ``multitask: false`` fits one model per task (standard mini-batch
 training); ``true`` fits one model per group with the paper's Algorithm 2. ``kind: 1nn_dtw`` is
-1NN-DTW (:mod:`tsmtl.models.dtw_1nn`, aeon's predictions exactly, faster). A sixth method -- another backbone, sharing or weighting -- is one more entry.
+1NN-DTW (:mod:`tsmtl.models.dtw_1nn`, aeon's predictions exactly, faster). A sixth method --
+another backbone, sharing or weighting -- is one more entry.
+
+Repeated splits (issue #10): the experiment runs every method on every split seed
+(``split_seeds``); one split moves accuracy on the paper's small tasks by 0.03-0.05, as much as
+most gaps between methods in Table I. The fits -- split seeds x methods x tasks (groups for MTL)
+-- are independent :class:`UCRRun` s that :func:`run_experiment` fans out over processes or a Dask
+cluster (:mod:`tsmtl.parallel`).
 """
 
 from __future__ import annotations
@@ -31,7 +38,8 @@ import pandas as pd
 from tsmtl.data.types import TimeSeriesData
 from tsmtl.evaluation.metrics import accuracy
 from tsmtl.models.baselines import one_nn_dtw
-from tsmtl.training.fit import MethodConfig, MultiTaskFit, TrainingConfig, fit_task_group
+from tsmtl.parallel import FanOut, run_jobs
+from tsmtl.training.fit import MethodConfig, TrainingConfig, fit_task_group
 from tsmtl.training.multitask import extract_features
 from tsmtl.training.tensors import to_tensors
 
@@ -41,10 +49,11 @@ log = logging.getLogger(__name__)
 Groups = dict[str, dict[str, dict[str, TimeSeriesData]]]
 
 METHOD_KINDS = ("network", "1nn_dtw")
-#: `fit` names the training run a row comes from (the task, or the group for MTL); `seconds` is
-#: that run's wall time; `epochs_run` is 0 when a finished checkpoint was resumed.
+#: `split_seed` is the seed of the split the row was scored on; `fit` names the training run (the
+#: task, or the group for MTL); `seconds` is that run's wall time; `epochs_run` is 0 when a
+#: finished checkpoint was resumed.
 RESULT_COLUMNS = [
-    "group", "task", "method", "fit", "accuracy", "val_accuracy", "best_epoch", "epochs_run",
+    "split_seed", "group", "task", "method", "fit", "accuracy", "val_accuracy", "best_epoch", "epochs_run",
     "seconds_per_epoch", "seconds", "n_train",
 ]  # fmt: skip
 
@@ -126,50 +135,134 @@ def select_methods(methods: Sequence[UCRMethod], select: Sequence[str] | str | N
     return [m for m in methods if m.id in select or m.name in select]
 
 
-def _row(group: str, task: str, method: UCRMethod, fit: str, **values: Any) -> dict[str, Any]:
-    return {"group": group, "task": task, "method": method.name, "fit": fit, **values}
+@dataclass(frozen=True)
+class UCRRun:
+    """One independent fit of the experiment: a method on one task (one group for MTL), one split.
+
+    The unit of the fan-out (:func:`tsmtl.parallel.run_jobs`): picklable, and
+    :func:`execute_run` needs nothing else.
+
+    Attributes
+    ----------
+    split_seed : int
+        Seed of the split the tasks come from.
+    group, run : str
+        The group, and the fit's name: the task, or the group for a multitask method.
+    tasks : dict task -> {"train", "val", "test"} TimeSeriesData
+        Fed splits of the run's tasks.
+    method : UCRMethod
+    training : TrainingConfig or None
+        None for 1NN-DTW.
+    device : str
+    seed : int
+        Training seed of the fit: ``seed + split_seed`` of the experiment's ``seed``.
+    checkpoint_dir : str or None
+        ``<checkpoint_dir>/split_<split_seed>/<method.folder>/<run>``.
+    resume : bool
+    features : bool
+        Return the shared test-split features (t-SNE, paper Fig. 5).
+    """
+
+    split_seed: int
+    group: str
+    run: str
+    tasks: dict[str, dict[str, TimeSeriesData]]
+    method: UCRMethod
+    training: TrainingConfig | None
+    device: str = "auto"
+    seed: int = 0
+    checkpoint_dir: str | None = None
+    resume: bool = True
+    features: bool = False
+
+    def describe(self) -> str:
+        return f"{self.method.name} on {self.run} (split seed {self.split_seed})"
+
+    @property
+    def cost(self) -> float:
+        """Relative cost, to start the longest fits first: series x length (x epochs for a network)."""
+        size = sum(split["train"].n_cases * split["train"].n_timepoints for split in self.tasks.values())
+        if self.method.kind == "1nn_dtw":
+            return float(size * max(split["test"].n_timepoints for split in self.tasks.values()) / 64)
+        return float(size * (self.training.epochs if self.training else 1))
 
 
-def run_one_nn_dtw(groups: Groups, method: UCRMethod) -> pd.DataFrame:
-    """1NN-DTW (:func:`tsmtl.models.baselines.one_nn_dtw`, the project's kernel with aeon's predictions) on every task (train split as the reference set), scored on test and val."""
+def _row(run: UCRRun, task: str, **values: Any) -> dict[str, Any]:
+    return {"split_seed": run.split_seed, "group": run.group, "task": task, "method": run.method.name, "fit": run.run, **values}
+
+
+def _run_one_nn_dtw(run: UCRRun) -> list[dict[str, Any]]:
+    method = run.method
     window, n_jobs = method.params.get("window"), int(method.params.get("n_jobs", 1))
     unknown = sorted(set(method.params) - {"window", "n_jobs"})
     if unknown:
         raise ValueError(f"method {method.name!r}: unknown 1nn_dtw params {unknown}; use window, n_jobs")
-    rows = []
-    for group, tasks in groups.items():
-        for task, split in tasks.items():
-            started = time.perf_counter()
-            test_pred = one_nn_dtw(split["train"], split["test"], window=window, n_jobs=n_jobs)
-            val_pred = one_nn_dtw(split["train"], split["val"], window=window, n_jobs=n_jobs)
-            rows.append(
-                _row(
-                    group, task, method, task,
-                    accuracy=accuracy(split["test"].y, test_pred),
-                    val_accuracy=accuracy(split["val"].y, val_pred),
-                    best_epoch=np.nan, epochs_run=0, seconds_per_epoch=np.nan,
-                    seconds=time.perf_counter() - started, n_train=split["train"].n_cases,
-                )
-            )  # fmt: skip
-            log.info("%s %s/%s: %.3f", method.name, group, task, rows[-1]["accuracy"])
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
-
-
-def _fit_rows(group: str, method: UCRMethod, fit: MultiTaskFit, seconds: float, tasks: Mapping[str, Any], run: str) -> list[dict[str, Any]]:
+    ((task, split),) = run.tasks.items()
+    started = time.perf_counter()
+    test_pred = one_nn_dtw(split["train"], split["test"], window=window, n_jobs=n_jobs)
+    val_pred = one_nn_dtw(split["train"], split["val"], window=window, n_jobs=n_jobs)
     return [
         _row(
-            group, task, method, run,
-            accuracy=fit.score("test", "accuracy", task), val_accuracy=fit.score("val", "accuracy", task),
-            best_epoch=fit.best_epoch, epochs_run=fit.epochs_run, seconds_per_epoch=fit.seconds_per_epoch,
-            seconds=seconds, n_train=tasks[task]["train"].n_cases,
+            run, task,
+            accuracy=accuracy(split["test"].y, test_pred), val_accuracy=accuracy(split["val"].y, val_pred),
+            best_epoch=np.nan, epochs_run=0, seconds_per_epoch=np.nan,
+            seconds=time.perf_counter() - started, n_train=split["train"].n_cases,
         )
-        for task in tasks
     ]  # fmt: skip
 
 
-def run_network(
-    groups: Groups,
-    method: UCRMethod,
+def _run_network(run: UCRRun) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    started = time.perf_counter()
+    fit = fit_task_group(
+        run.tasks, run.method.config, run.training,
+        device=run.device, seed=run.seed, checkpoint_dir=run.checkpoint_dir, resume=run.resume,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    rows = [
+        _row(
+            run, task,
+            accuracy=fit.score("test", "accuracy", task), val_accuracy=fit.score("val", "accuracy", task),
+            best_epoch=fit.best_epoch, epochs_run=fit.epochs_run, seconds_per_epoch=fit.seconds_per_epoch,
+            seconds=seconds, n_train=split["train"].n_cases,
+        )
+        for task, split in run.tasks.items()
+    ]  # fmt: skip
+    features = {}
+    if run.features:
+        features = {
+            "group": run.group,
+            "method": run.method.name,
+            "split_seed": run.split_seed,
+            "tasks": {
+                t: {
+                    "features": extract_features(fit.model, to_tensors(s["test"]), task=t, batch_size=run.training.eval_batch_size),
+                    "labels": s["test"].y,
+                }
+                for t, s in run.tasks.items()
+            },
+        }
+    return rows, features
+
+
+def execute_run(run: UCRRun) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Fit and score one :class:`UCRRun`; its rows (:data:`RESULT_COLUMNS`) and its features ({} if none).
+
+    A network run is :func:`tsmtl.training.fit.fit_task_group` (Algorithm 2 for a group, standard
+    mini-batches for one task); 1NN-DTW is the project's exact kernel (aeon's predictions), with
+    the train split as the reference set, scored on test and val.
+    """
+    if run.method.kind == "1nn_dtw":
+        rows, features = _run_one_nn_dtw(run), {}
+    else:
+        rows, features = _run_network(run)
+    scores = {row["task"]: round(row["accuracy"], 3) for row in rows}
+    log.info("%s: test accuracy %s", run.describe(), scores)
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS), features
+
+
+def plan_runs(
+    groups_by_seed: Mapping[int, Groups],
+    methods: Sequence[UCRMethod],
     training: TrainingConfig,
     *,
     device: str,
@@ -177,47 +270,47 @@ def run_network(
     checkpoint_dir: str | Path | None,
     resume: bool,
     features_group: str | None = None,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Fit ``method`` on every task (``multitask: false``) or every group (``true``) and score it.
+) -> list[UCRRun]:
+    """Every independent fit: split seeds x methods x (tasks, or groups for multitask methods).
 
-    Returns
-    -------
-    results : DataFrame with :data:`RESULT_COLUMNS`
-    features : dict
-        For a multitask method, the shared test-split features of ``features_group``:
-        ``{"group", "method", "tasks": {task: {"features": (n, D), "labels": (n,)}}}``; else {}.
+    The t-SNE features come from the multitask methods' fits of ``features_group`` on the
+    first split seed.
     """
-    rows, features = [], {}
-    runs = [(group, {task: split}, task) for group, tasks in groups.items() for task, split in tasks.items()]
-    if method.multitask:
-        runs = [(group, tasks, group) for group, tasks in groups.items()]
-    for group, tasks, run in runs:
-        started = time.perf_counter()
-        fit = fit_task_group(
-            tasks,
-            method.config,
-            training,
-            device=device,
-            seed=seed,
-            checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir) / method.folder / run,
-            resume=resume,
-        )
-        seconds = time.perf_counter() - started
-        rows += _fit_rows(group, method, fit, seconds, tasks, run)
-        log.info(
-            "%s %s: test %s (best epoch %d, %.2fs/epoch)",
-            method.name, run, {t: round(fit.score("test", "accuracy", t), 3) for t in tasks}, fit.best_epoch, fit.seconds_per_epoch,
-        )  # fmt: skip
-        if method.multitask and group == features_group:
-            features = {
-                "group": group,
-                "method": method.name,
-                "tasks": {
-                    t: {"features": extract_features(fit.model, to_tensors(s["test"]), task=t, batch_size=training.eval_batch_size), "labels": s["test"].y}
-                    for t, s in tasks.items()
-                },
-            }
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS), features
+    runs = []
+    first_seed = next(iter(groups_by_seed), None)
+    for split_seed, groups in groups_by_seed.items():
+        for method in methods:
+            by_group = method.kind == "network" and method.multitask
+            for group, tasks in groups.items():
+                units = [(group, tasks)] if by_group else [(task, {task: split}) for task, split in tasks.items()]
+                for run_name, run_tasks in units:
+                    folder = None
+                    if checkpoint_dir is not None and method.kind == "network":
+                        folder = str(Path(checkpoint_dir) / f"split_{split_seed}" / method.folder / run_name)
+                    runs.append(
+                        UCRRun(
+                            split_seed=int(split_seed), group=group, run=run_name, tasks=dict(run_tasks), method=method,
+                            training=training if method.kind == "network" else None, device=device,
+                            seed=int(seed) + int(split_seed), checkpoint_dir=folder, resume=resume,
+                            features=by_group and group == features_group and split_seed == first_seed,
+                        )
+                    )  # fmt: skip
+    return runs
 
 
-__all__ = ["METHOD_KINDS", "RESULT_COLUMNS", "UCRMethod", "parse_methods", "run_network", "run_one_nn_dtw", "select_methods"]
+def run_experiment(runs: Sequence[UCRRun], fanout: FanOut | None = None) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Execute ``runs`` (in parallel as ``fanout`` says, longest first); rows in plan order, and the features."""
+    order = sorted(range(len(runs)), key=lambda i: -runs[i].cost)
+    outputs = run_jobs(execute_run, [runs[i] for i in order], fanout, describe=UCRRun.describe)
+    by_plan = [None] * len(runs)
+    for position, output in zip(order, outputs):
+        by_plan[position] = output
+    frames = [frame for frame, _ in by_plan if len(frame)]
+    results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
+    return results, [features for _, features in by_plan if features]
+
+
+__all__ = [
+    "METHOD_KINDS", "RESULT_COLUMNS", "UCRMethod", "UCRRun", "execute_run", "parse_methods", "plan_runs", "run_experiment",
+    "select_methods",
+]  # fmt: skip
