@@ -83,7 +83,10 @@ def test_default_pipeline_runs_on_embedded_data(tmp_path, monkeypatch):
     table = pd.read_csv(latest_version(project / "data/08_reporting/embedded_mtl.ucr_mtl_accuracy_report.csv"))
     assert set(table["task"]) == {"GunPoint", "ArrowHead", "ItalyPowerDemand"}
     assert {"1NN-DTW rank", "ResNet2D w/ MTL rank"} <= set(table.columns)
-    assert (project / "data/06_models/embedded_mtl/resnet2d_mtl/Embedded").is_dir()
+    assert (project / "data/06_models/embedded_mtl/split_0/resnet2d_mtl/Embedded").is_dir()
+    assert (project / "data/06_models/embedded_mtl/split_1/resnet2d_mtl/Embedded").is_dir()  # conf/test: split seeds [0, 1]
+    assert (project / "data/08_reporting/embedded_mtl.ucr_mtl_significance.png").is_dir()
+    assert set(pd.read_csv(latest_version(project / "data/07_model_output/embedded_mtl.ucr_mtl_results.csv"))["split_seed"]) == {0, 1}
     assert (project / "data/08_reporting/embedded_mtl.ucr_mtl_tsne.png").is_dir()
     # the results notebook runs on what the default run wrote
     notebook = run_notebook_code(PROJECT_ROOT / "notebooks/ucr_mtl_results.ipynb", project)
