@@ -16,7 +16,7 @@ from tsmtl.data.physionet import (
     load_physionet,
     read_psv,
 )
-from tsmtl.data.preprocessing import physionet_last_hours
+from tsmtl.data.preprocessing.recipes import physionet_last_hours
 
 HEADER = "|".join(PHYSIONET_COLUMNS)
 

@@ -1,4 +1,5 @@
-"""Tests of tsmtl.data.preprocessing: hand-worked values on tiny data, plus real PhysioNet files."""
+"""Tests of tsmtl.data.preprocessing (splits, cleaning, recipes, windows, lengths): hand-worked values on tiny
+data, plus real PhysioNet files."""
 
 from __future__ import annotations
 
@@ -9,25 +10,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsmtl.data.preprocessing import (
+from tsmtl.data.preprocessing.cleaning import (
     adf_difference,
     adf_difference_dataset,
     adf_difference_frame,
-    forecasting_windows,
     forward_fill,
     forward_fill_frame,
+    z_normalise,
+)
+from tsmtl.data.preprocessing.lengths import pad_to_length, resample_to_length
+from tsmtl.data.preprocessing.recipes import physionet_last_hours, random_missing, smote_oversample
+from tsmtl.data.preprocessing.splits import (
     holdout_validation_split,
     merge_splits,
     observed_future_split,
-    pad_to_length,
-    physionet_last_hours,
-    random_missing,
-    resample_to_length,
-    sliding_windows,
-    smote_oversample,
     stratified_split,
-    z_normalise,
 )
+from tsmtl.data.preprocessing.windows import forecasting_windows, sliding_windows
 from tsmtl.data.types import TimeSeriesData, true_lengths
 
 nan = np.nan
@@ -517,3 +516,27 @@ def test_physionet_last_hours_whole_training_set_a(real_data_dir):
     assert data.lengths.min() == 8 and data.lengths.max() == 45
     # septic in the stay <=> septic within the kept last hours (the label stays 1 to the end)
     np.testing.assert_array_equal(data.y, (np.nan_to_num(data.meta["sepsis_label"]) == 1).any(axis=1))
+
+
+#: Every public name of ``tsmtl/data/preprocessing.py`` before issue #11 split it into a package.
+PUBLIC_NAMES_BEFORE_THE_SPLIT = (
+    "adf_difference", "adf_difference_dataset", "adf_difference_frame", "forecasting_windows", "forward_fill",
+    "forward_fill_frame", "holdout_validation_split", "merge_splits", "observed_future_split", "pad_to_length",
+    "physionet_last_hours", "random_missing", "resample_to_length", "sliding_windows", "smote_oversample",
+    "stratified_split", "z_normalise",
+)  # fmt: skip
+
+
+def test_package_still_offers_every_name_of_the_old_module():
+    """``from tsmtl.data.preprocessing import X`` (users' notebooks) gives the function its module defines."""
+    import tsmtl.data.preprocessing as package
+    from tsmtl.data.preprocessing import cleaning, lengths, recipes, splits, windows
+
+    defined: dict[str, object] = {}
+    for module in (cleaning, lengths, recipes, splits, windows):
+        for name in module.__all__:
+            assert name not in defined, f"{name} is exported by two modules"
+            defined[name] = getattr(module, name)
+    assert sorted(package.__all__) == sorted(defined) == sorted(PUBLIC_NAMES_BEFORE_THE_SPLIT)
+    for name in PUBLIC_NAMES_BEFORE_THE_SPLIT:
+        assert getattr(package, name) is defined[name], name

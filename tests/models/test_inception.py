@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from tsmtl.data.preprocessing import stratified_split
+from tsmtl.data.preprocessing.splits import stratified_split
 from tsmtl.data.types import TimeSeriesData
 from tsmtl.models.backbones import build_backbone
 from tsmtl.models.inception import InceptionModule, InceptionTime, masked_max_pool1d, same_padding

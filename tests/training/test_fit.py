@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tsmtl.data.preprocessing import stratified_split
+from tsmtl.data.preprocessing.splits import stratified_split
 from tsmtl.data.types import TimeSeriesData
 from tsmtl.tasks import TaskSpec
 from tsmtl.training.fit import (

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from tsmtl.data.preprocessing import resample_to_length, z_normalise
+from tsmtl.data.preprocessing.cleaning import z_normalise
+from tsmtl.data.preprocessing.lengths import resample_to_length
 from tsmtl.data.types import TimeSeriesData
 
 GAP_FILLS = ("interpolate", "ffill", "zero")

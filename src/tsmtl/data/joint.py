@@ -35,7 +35,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tsmtl.data.ett import ETT_COLUMNS, ETTSplits
-from tsmtl.data.preprocessing import forward_fill_frame
+from tsmtl.data.preprocessing.cleaning import forward_fill_frame
 
 __all__ = [
     "JointTaskData",

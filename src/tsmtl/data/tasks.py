@@ -25,7 +25,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from tsmtl.data.preprocessing import (
+from tsmtl.data.preprocessing.splits import (
     holdout_validation_split,
     merge_splits,
     stratified_split,

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 from tsmtl.config import plain
 from tsmtl.data.joint import JointTaskData
-from tsmtl.data.preprocessing import merge_splits
+from tsmtl.data.preprocessing.splits import merge_splits
 from tsmtl.data.types import TimeSeriesData
 from tsmtl.evaluation import metrics
 from tsmtl.models.sharing import ModelConfig
@@ -510,7 +510,8 @@ def ecg_protocols(parts: Mapping[str, TimeSeriesData], options: Mapping[str, Any
     -------
     dict protocol -> split -> {"observed": TimeSeriesData, "future": (n, 1, horizon)}
     """
-    from tsmtl.data.preprocessing import observed_future_split, smote_oversample
+    from tsmtl.data.preprocessing.recipes import smote_oversample
+    from tsmtl.data.preprocessing.splits import observed_future_split
     from tsmtl.data.tasks import split_task
 
     horizon = int(options.get("horizon", 5))

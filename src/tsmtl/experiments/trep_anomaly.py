@@ -62,14 +62,10 @@ from sklearn.metrics import f1_score, precision_score, recall_score
 from sklearn.model_selection import train_test_split
 
 from tsmtl.data.errors import DataNotFoundError
-from tsmtl.data.preprocessing import (
-    adf_difference,
-    forward_fill,
-    physionet_last_hours,
-    sliding_windows,
-    stratified_split,
-    z_normalise,
-)
+from tsmtl.data.preprocessing.cleaning import adf_difference, forward_fill, z_normalise
+from tsmtl.data.preprocessing.recipes import physionet_last_hours
+from tsmtl.data.preprocessing.splits import stratified_split
+from tsmtl.data.preprocessing.windows import sliding_windows
 from tsmtl.data.types import TimeSeriesData
 from tsmtl.evaluation import metrics
 from tsmtl.evaluation.svm import C_GRID, fit_svm

@@ -41,7 +41,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from tsmtl.data.feeding import FeedingOptions, feed_task_splits
-from tsmtl.data.preprocessing import random_missing, z_normalise
+from tsmtl.data.preprocessing.cleaning import z_normalise
+from tsmtl.data.preprocessing.recipes import random_missing
 from tsmtl.data.tasks import split_task
 from tsmtl.data.types import TimeSeriesData
 from tsmtl.evaluation.metrics import accuracy

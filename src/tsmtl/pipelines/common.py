@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsmtl.data.preprocessing import observed_future_split, random_missing, smote_oversample
+from tsmtl.data.preprocessing.recipes import random_missing, smote_oversample
+from tsmtl.data.preprocessing.splits import observed_future_split
 from tsmtl.data.tasks import describe_splits, split_tasks
 from tsmtl.data.types import TimeSeriesData
 

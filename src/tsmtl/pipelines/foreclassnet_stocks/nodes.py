@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tsmtl.data.earnings import earnings_move_windows
-from tsmtl.data.preprocessing import observed_future_split
+from tsmtl.data.preprocessing.splits import observed_future_split
 from tsmtl.data.tasks import split_task
 from tsmtl.evaluation.paper_tables import foreclassnet_table
 from tsmtl.experiments.foreclassnet import (

@@ -6,7 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from tsmtl.data.preprocessing import physionet_last_hours, stratified_split
+from tsmtl.data.preprocessing.recipes import physionet_last_hours
+from tsmtl.data.preprocessing.splits import stratified_split
 
 
 def build_sepsis_splits(frame: pd.DataFrame, options: dict[str, Any]) -> dict[str, Any]:
