@@ -230,7 +230,7 @@ class KaggleCredentialsDataset(AbstractDataset):
     def load(self) -> dict[str, str]:
         import os
 
-        from tsmtl.data.download import MissingCredentialsError
+        from tsmtl.data.download.kaggle import MissingCredentialsError
 
         username = self._credentials.get("username") or os.environ.get("KAGGLE_USERNAME")
         key = self._credentials.get("key") or os.environ.get("KAGGLE_KEY")
