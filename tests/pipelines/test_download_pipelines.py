@@ -23,7 +23,14 @@ from tests.data.test_download import (  # noqa: F401 - the autouse network guard
     read_sums,
     three_patients,
 )
-from tsmtl.data.download import ETT_SHA256, MissingCredentialsError
+from tsmtl.data.download.kaggle import MissingCredentialsError
+from tsmtl.data.download.manifest import (
+    ALREADY_PRESENT,
+    DOWNLOADED,
+    MANIFEST_COLUMNS,
+    DownloadsFailed,
+)
+from tsmtl.data.download.sources import ETT_SHA256
 from tsmtl.kedro_datasets import (
     ETTArchiveDataset,
     KaggleCredentialsDataset,
@@ -37,14 +44,7 @@ from tsmtl.pipelines import (
     download_ucr,
     register_yahoo,
 )
-from tsmtl.pipelines.downloads import (
-    ALREADY_PRESENT,
-    DOWNLOADED,
-    MANIFEST_COLUMNS,
-    DownloadsFailed,
-    YahooS5NotGiven,
-    _names,
-)
+from tsmtl.pipelines.downloads import YahooS5NotGiven, _names
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
 
