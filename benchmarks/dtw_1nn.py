@@ -11,6 +11,10 @@ the ratio aeon / ours, both accuracies, and whether the predictions are identica
 
     python benchmarks/dtw_1nn.py                     # full split (aeon: ~5 min on a quiet 2-core CPU)
     python benchmarks/dtw_1nn.py --subset 300        # the first 300 test series only
+    python benchmarks/dtw_1nn.py --smoke --json rows.json   # ECG200, 10 test series: proves it runs
+
+``--json PATH`` writes the rows of ``benchmarks/bench_common.py`` (one per window and thread
+count; the ratio is the speed-up aeon / ours), which ``benchmarks/run_all.py`` collects.
 
 Not a test: absolute times move with the machine's load; the ratio is the result.
 """
@@ -23,14 +27,17 @@ import platform
 import time
 from pathlib import Path
 
+import aeon
 import numpy as np
 from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
+from bench_common import add_common_arguments, machine, markdown_out, result_row, write_rows
 
 from tsmtl.config import data_dir
 from tsmtl.data.ucr import load_ucr_dataset
 from tsmtl.models.dtw_1nn import nearest_neighbour_dtw
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "dtw_1nn.md"
+SMOKE = {"dataset": "ECG200", "subset": 10, "windows": "0.1"}  # a few seconds, numba caches warm
 
 
 def _aeon(X_train, y_train, X_test, window, n_jobs):
@@ -52,8 +59,13 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=None, help="first N test series only")
     parser.add_argument("--windows", default="none,0.1", help="comma-separated; 'none' = unconstrained")
     parser.add_argument("--n-jobs", type=int, default=2, help="threads of both (aeon's make no difference)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--out", type=Path, default=None, help=f"Markdown (default {DEFAULT_OUT}; none with --smoke)")
+    add_common_arguments(parser)
     args = parser.parse_args()
+    if args.smoke:
+        for key, value in SMOKE.items():
+            setattr(args, key, value)
+    out = markdown_out(args.out, DEFAULT_OUT, args.smoke)
 
     splits = load_ucr_dataset(args.dataset, data_dir() / "ucr")
     train, test = splits["train"], splits["test"]
@@ -130,9 +142,26 @@ def main() -> None:
         "DPs started: the share of query-train pairs whose DTW dynamic programme was begun (the others "
         "were pruned by LB_Kim / LB_Keogh); begun ones are still abandoned early, row by row.",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
-    print(f"written {args.out}")  # noqa: T201
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines) + "\n")
+        print(f"written {out}")  # noqa: T201
+    write_rows(args.json, json_rows(rows, args, len(X_train), len(X_test)))
+
+
+def json_rows(rows: list[dict], args: argparse.Namespace, n_train: int, n_test: int) -> list[dict]:
+    """The rows of ``bench_common``: per window, ours on ``n_jobs`` threads and on one thread, against aeon."""
+    anchor = f"aeon {aeon.__version__} KNeighborsTimeSeriesClassifier(distance='dtw')"
+    out = []
+    for r in rows:
+        detail = (f"{n_train} train x {n_test} test; accuracy aeon {r['aeon_acc']:.4f}, ours {r['ours_acc']:.4f}; "
+                  f"identical predictions: {'yes' if r['identical'] else 'NO'}; DPs started {100 * r['dtw_started']:.1f}%; "
+                  f"load average {os.getloadavg()[0]:.1f}")
+        for threads, ours_s in ((args.n_jobs, r["ours_s"]), (1, r["ours_1thread_s"])):
+            case = f"{args.dataset}, window {r['window']}, {threads} thread{'s' if threads > 1 else ''}"
+            out.append(result_row("dtw_1nn", case, ours_s, anchor, r["aeon_s"], "speed-up", detail,
+                                  machine(f"{threads} numba thread(s)", "CPU")))
+    return out
 
 
 if __name__ == "__main__":

@@ -49,6 +49,11 @@ are listed in :mod:`tsmtl.models.trep` and :mod:`tsmtl.training.trep`).
     python benchmarks/trep_speed.py                                 # a, b, c; 2 rounds x 25 iterations
     python benchmarks/trep_speed.py --settings a --rounds 1 --iters 8 --out /tmp/speed.md
     python benchmarks/trep_speed.py --clock wall --threads 2        # all cores, wall clock
+    python benchmarks/trep_speed.py --smoke --json rows.json        # a, TS2Vec, 1 round x 2 iterations
+
+``--json PATH`` writes the rows of ``benchmarks/bench_common.py`` (one per setting and model; the
+ratio is the time ratio ours / official). Without the authors' code under ``--anchors`` the
+benchmark writes one "anchor missing" row and exits with status 3.
 
 Not a test: absolute times swing between runs on a shared CPU; the ratios are the result.
 """
@@ -65,6 +70,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from bench_common import (
+    add_common_arguments,
+    exit_anchor_missing,
+    machine,
+    markdown_out,
+    result_row,
+    write_rows,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ANCHORS = ROOT.parent / "shared" / "anchors"
@@ -74,6 +87,8 @@ WARMUP_ITERATIONS = 3  # bench_official.py's warm-up
 TARGETS = {"trep": 0.5, "ts2vec": 0.7}  # ours / official, issue #9
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 ETT_TRAIN_ROWS = {"ETTh1": 8640, "ETTh2": 8640, "ETTm1": 34560, "ETTm2": 34560}  # 12 months (Informer)
+SMOKE = {"settings": "a", "models": "ts2vec", "rounds": 1, "iters": 2, "chunks": 1}
+ANCHOR = "authors' code (shared/anchors/bench_official.py)"
 
 
 @dataclass(frozen=True)
@@ -287,7 +302,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads of every process (default 1, see the docstring)")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu", help="cpu: process CPU time; wall: wall-clock time")
     parser.add_argument("--anchors", type=Path, default=DEFAULT_ANCHORS)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--out", type=Path, default=None, help=f"Markdown (default {DEFAULT_OUT}; none with --smoke)")
+    add_common_arguments(parser)
     # worker mode (one model, one process; prints one JSON line like bench_official.py)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--model", choices=["trep", "ts2vec"], help=argparse.SUPPRESS)
@@ -302,6 +318,12 @@ def main() -> None:
     if args.worker:
         print(json.dumps(run_ours(args)))  # noqa: T201
         return
+    if args.smoke:
+        for key, value in SMOKE.items():
+            setattr(args, key, value)
+    missing = [p for p in (args.anchors / "bench_official.py", args.anchors / "trep", args.anchors / "ts2vec") if not p.exists()]
+    if missing:
+        exit_anchor_missing("trep_speed", ANCHOR, f"not found: {', '.join(map(str, missing))}", args.json)
 
     from tsmtl.config import data_dir
 
@@ -336,8 +358,21 @@ def main() -> None:
               f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end); benchmark wall time {time.perf_counter() - started:.0f} s.")
     text = markdown(rows, header)
     print(text)  # noqa: T201
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    out = markdown_out(args.out, DEFAULT_OUT, args.smoke)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+    names = {"trep": "T-Rep", "ts2vec": "TS2Vec"}
+    json_rows = [
+        result_row("trep_speed", f"{names[r['model']]}, setting {r['setting']}: {SETTINGS[r['setting']].title}", r["ours"] / 1000,
+                   ANCHOR, r["official"] / 1000, "time ratio",
+                   f"s/iteration of {clock}, {args.rounds} round(s) x {args.iters} iterations; target <= {r['target']:.1f} "
+                   f"({'met' if r['ratio'] <= r['target'] else 'not met'}); chunk ratios {min(r['chunk_ratios']):.2f}-"
+                   f"{max(r['chunk_ratios']):.2f}; load average {os.getloadavg()[0]:.1f}",
+                   machine(f"{args.threads} torch thread(s) per process", "CPU"))
+        for r in rows
+    ]  # fmt: skip
+    write_rows(args.json, json_rows)
 
 
 if __name__ == "__main__":

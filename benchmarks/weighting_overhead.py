@@ -7,6 +7,11 @@ does: zero_grad, forward of every task, the weighting's backward, optimizer step
 
     python benchmarks/weighting_overhead.py                      # PhysioNet-like: 5 tasks, (256, 19, 12)
     python benchmarks/weighting_overhead.py --sharing attention --tasks 8 --device cuda
+    python benchmarks/weighting_overhead.py --smoke --json rows.json   # tiny model, 2 x 2 steps: proves it runs
+
+The table is printed and written as Markdown to ``--out`` (default
+``benchmarks/results/weighting_overhead.md``); ``--json PATH`` writes the rows of
+``benchmarks/bench_common.py`` (one per weighting; the ratio is the time ratio weighting / equal).
 
 Not a test: absolute times swing 2-3x between runs on a shared CPU; the ratios are the result.
 """
@@ -14,10 +19,13 @@ Not a test: absolute times swing 2-3x between runs on a shared CPU; the ratios a
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
+from pathlib import Path
 
 import torch
+from bench_common import add_common_arguments, markdown_out, result_row, torch_machine, write_rows
 
 from tsmtl.models.sharing import ModelConfig, build_multitask_model
 from tsmtl.tasks import TaskSpec
@@ -25,6 +33,9 @@ from tsmtl.training.device import choose_device, seed_everything
 from tsmtl.training.multitask import multitask_step
 from tsmtl.training.tensors import TaskBatch
 from tsmtl.training.weighting import WEIGHTINGS, build_weighting
+
+DEFAULT_OUT = Path(__file__).parent / "results" / "weighting_overhead.md"
+SMOKE = {"widths": [8, 8, 8], "tasks": 3, "batch": 16, "steps": 2, "rounds": 2}
 
 
 def _setup(args, weighting: str, device: torch.device):
@@ -68,7 +79,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30, help="timed steps per weighting per round")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--out", type=Path, default=None, help=f"Markdown (default {DEFAULT_OUT}; none with --smoke)")
+    add_common_arguments(parser)
     args = parser.parse_args()
+    if args.smoke:
+        for key, value in SMOKE.items():
+            setattr(args, key, value)
     device = choose_device(args.device)
     names = ["equal", *[w for w in WEIGHTINGS if w != "equal"]]
     runs = {name: _setup(args, name, device) for name in names}
@@ -94,9 +110,30 @@ def main() -> None:
     )
     print(header)  # noqa: T201
     print(f"{'weighting':<12} {'ms/step':>9} {'x equal':>8}")  # noqa: T201
+    lines = [
+        "# Per-step time of each task weighting against equal weighting",
+        "",
+        f"{header}; load average {os.getloadavg()[0]:.1f} at the end.",
+        "",
+        "| weighting | ms/step | x equal |",
+        "|---|---:|---:|",
+    ]
+    rows = []
     for name in names:
         median = statistics.median(times[name])
         print(f"{name:<12} {1000 * median:9.2f} {median / anchor:8.2f}")  # noqa: T201
+        lines.append(f"| {name} | {1000 * median:.2f} | {median / anchor:.2f} |")
+        if name != "equal":
+            case = f"{name}: {args.sharing} sharing, {args.backbone} {args.widths}, {args.tasks} tasks, batch {args.batch}"
+            detail = f"median s/step of {args.rounds} interleaved rounds x {args.steps} steps; device {device}"
+            rows.append(result_row("weighting_overhead", case, median, "equal weighting (same run)", anchor, "time ratio",
+                                   detail, torch_machine(device)))
+    out = markdown_out(args.out, DEFAULT_OUT, args.smoke)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines) + "\n")
+        print(f"written {out}")  # noqa: T201
+    write_rows(args.json, rows)
 
 
 if __name__ == "__main__":
