@@ -2,9 +2,9 @@
 
 from kedro.config import OmegaConfigLoader
 
-from tsmtl.hooks import SeedHook
+from tsmtl.hooks import DistributedOutputsHook, SeedHook
 
-HOOKS = (SeedHook(),)
+HOOKS = (SeedHook(), DistributedOutputsHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

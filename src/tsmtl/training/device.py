@@ -8,6 +8,8 @@ import random
 import numpy as np
 import torch
 
+from tsmtl.training.distributed import local_rank, requested_world_size
+
 
 def choose_device(preference: str | None = "auto") -> torch.device:
     """``cuda`` when present (or asked for), else ``cpu``.
@@ -17,13 +19,20 @@ def choose_device(preference: str | None = "auto") -> torch.device:
     preference : {"auto", "cpu", "cuda", "cuda:N", "mps"} or None
         ``"auto"``/None picks ``cuda`` when ``torch.cuda.is_available()``. The
         environment variable ``TSMTL_DEVICE`` overrides it when set.
+
+    Under ``torchrun`` with several processes (``WORLD_SIZE > 1``, issue #10) ``cuda`` without an
+    index (also from ``"auto"``) is ``cuda:<LOCAL_RANK>``, made the current CUDA device: one GPU
+    per process (:mod:`tsmtl.training.distributed`).
     """
     preference = os.environ.get("TSMTL_DEVICE") or preference or "auto"
     if preference == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        preference = "cuda" if torch.cuda.is_available() else "cpu"
     device = torch.device(preference)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(f"device {preference!r} requested but torch.cuda.is_available() is False")
+    if device.type == "cuda" and device.index is None and requested_world_size() > 1:
+        device = torch.device("cuda", local_rank())
+        torch.cuda.set_device(device)
     return device
 
 

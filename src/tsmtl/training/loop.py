@@ -33,6 +33,14 @@ Seeding: the Trainer is the one place a fit is seeded. Pass the model as a zero-
 factory and the trainer seeds (``seed_everything(seed)``) before building it, so its initial
 weights are reproducible, and seeds again at the start of a fresh run; a resumed run restores
 the saved RNG states instead.
+
+Several processes (issue #10): launched by ``torchrun`` (``WORLD_SIZE > 1``), the Trainer
+initialises the process group, trains on ``cuda:<LOCAL_RANK>`` (auto/cuda devices), wraps the step
+in ``DistributedDataParallel`` and trains every rank on its shard of each global batch, with the
+single-process gradient of the global batch; epoch records are summed over the ranks, rank 0
+alone writes checkpoints. :mod:`tsmtl.training.distributed` holds all of it and states the
+contract (batches shardable along dim 0, losses means over the items). With ``WORLD_SIZE`` unset
+or 1 the loop runs exactly as in one process (``self.parallel is None``).
 """
 
 from __future__ import annotations
@@ -53,6 +61,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from tsmtl.training import distributed
 from tsmtl.training.device import choose_device, seed_everything
 from tsmtl.training.fingerprint import check_resumable
 
@@ -119,11 +128,16 @@ class StepOutput:
         A regulariser added with weight 1 (soft sharing's L2 penalty, concrete dropout's).
     logs : dict
         Floats or 0-d tensors averaged over the epoch (``train_<key>`` in the history).
+    denominators : dict task -> float or 0-d Tensor, optional
+        Used only with several processes: what each task's loss is a mean over on this batch (its
+        labelled entries, or their total class weight), so that the shards' losses combine into
+        exactly the global batch's masked mean. None: every loss is a mean over the batch's items.
     """
 
     losses: dict[str, torch.Tensor]
     extra: torch.Tensor | None = None
     logs: dict[str, Any] = field(default_factory=dict)
+    denominators: dict[str, Any] | None = None
 
 
 def move_to_device(batch: Any, device: torch.device) -> Any:
@@ -284,11 +298,16 @@ class Trainer:
         if amp_dtype not in (None, torch.bfloat16):
             raise ValueError(f"amp_dtype must be None or bfloat16, got {amp_dtype}")
         self.device = choose_device(str(device) if isinstance(device, torch.device) else device)
+        several_processes = distributed.init_process_group(self.device)
+        if several_processes:
+            distributed.check_weighting(weighting)
         if not isinstance(model, nn.Module):
             if seed is not None:
                 seed_everything(seed)
             model = model()
         self.model = model.to(self.device)
+        if several_processes:
+            self.model = distributed.convert_batch_norms(self.model, self.device)
         self.weighting = None if weighting is None else weighting.to(self.device)
         self.step_fn = step_fn
         self.batches = batches
@@ -302,7 +321,8 @@ class Trainer:
         self.resume = bool(resume)
         self.data_digest = data_digest
         self.seed = seed
-        self.progress = bool(progress)
+        self.is_main_process = distributed.is_main_process()
+        self.progress = bool(progress) and self.is_main_process
         self.amp_dtype = amp_dtype
         self.after_step = after_step
         # The weighting's own parameters (uncertainty's log-variances, GradNorm's weights) are
@@ -319,6 +339,8 @@ class Trainer:
             self.optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
         else:
             raise ValueError(f"unknown optimizer {optimizer!r}; use 'adamw', 'adam' or a callable")
+        # Several processes: DistributedDataParallel over the step (tsmtl.training.distributed).
+        self.parallel = distributed.DataParallel(self.model, step_fn, self.device) if several_processes else None
 
     # -- helpers -------------------------------------------------------------------------------
     @property
@@ -353,13 +375,19 @@ class Trainer:
         for batch in bar:
             batch = move_to_device(batch, self.device)
             self.optimizer.zero_grad(set_to_none=True)
+            # Several processes: this rank's shard of the global batch, the step through DDP.
+            shard = None if self.parallel is None else self.parallel.shard(batch)
             with self._autocast():
-                output = self.step_fn(self.model, batch)
+                output = self.step_fn(self.model, batch) if shard is None else self.parallel.forward(shard)
             if isinstance(output, StepOutput):
-                loss, logs = self._backward_tasks(output)
+                loss, logs = self._backward_tasks(output, shard)
             else:
                 loss, logs = output
-                loss.backward()
+                if shard is None:
+                    loss.backward()
+                else:  # DDP averages the ranks' gradients: scaled, they average to the global batch's
+                    (loss * shard.loss_scale).backward()
+                    loss, logs = loss.detach() * shard.fraction, shard.share(logs)
             if self.grad_clip_norm is not None:
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip_norm)
             self.optimizer.step()
@@ -375,6 +403,13 @@ class Trainer:
         bar.close()
         if n_batches == 0:
             raise ValueError(f"batches({epoch}) yielded no batch")
+        if self.parallel is not None:
+            # Each rank summed its share of every global batch's values: the sums over the ranks
+            # are the single-process sums (identical on every rank).
+            shares = {"train_loss": loss_sum, **{f"log/{key}": value for key, value in log_sums.items()}}
+            totals = self.parallel.sum_over_ranks(shares)
+            loss_sum = totals.pop("train_loss")
+            log_sums = {key[len("log/") :]: value for key, value in totals.items()}
         record = {"train_loss": _to_float(loss_sum) / n_batches}
         # A per-task log is the mean over the steps that held the task (Algorithm 2: that task's batches).
         record.update({f"train_{key}": _to_float(value) / log_counts[key] for key, value in log_sums.items()})
@@ -385,23 +420,40 @@ class Trainer:
             self.weighting.end_epoch(epoch, task_means)
         return record
 
-    def _backward_tasks(self, output: StepOutput) -> tuple[torch.Tensor, dict[str, Any]]:
-        """Gradients of a multitask step through the weighting; the weighted total and the logs."""
+    def _backward_tasks(self, output: StepOutput, shard: distributed.Shard | None = None) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Gradients of a multitask step through the weighting; the weighted total and the logs.
+
+        With a ``shard`` (several processes) every task loss is scaled by ``world * c_rt`` before
+        the weighting sees it, the weighting's gradients are averaged over the ranks, and the
+        total and logs returned are this rank's shares (see :mod:`tsmtl.training.distributed`).
+        """
         if not output.losses:
             raise ValueError("a StepOutput needs the loss of at least one task")
+        losses = output.losses
         logs = dict(output.logs)
-        logs.update({f"loss/{task}": loss.detach() for task, loss in output.losses.items()})
+        if shard is None:
+            logs.update({f"loss/{task}": loss.detach() for task, loss in losses.items()})
+        else:
+            fractions = self.parallel.task_fractions(shard, losses, output.denominators)
+            logs = shard.share(logs)
+            logs.update({f"loss/{task}": loss.detach() * fractions[task] for task, loss in losses.items()})
+            losses = {task: loss * (shard.world * fractions[task]) for task, loss in losses.items()}
         if self.weighting is None:
-            total = sum(output.losses.values())
+            total = sum(losses.values())
             if output.extra is not None:
                 total = total + output.extra
             total.backward()
+            weighting_logs = {}
         else:
-            weighting_logs = dict(self.weighting.backward(output.losses, self.model, output.extra))
+            weighting_logs = dict(self.weighting.backward(losses, self.model, output.extra))
             total = weighting_logs.pop("loss/total")
-            logs.update(weighting_logs)
+        if shard is not None:
+            self.parallel.average_gradients(self.weighting)
+            total = total / shard.world  # the ranks' objectives average to the global one
+            weighting_logs = shard.share(weighting_logs)
+        logs.update(weighting_logs)
         if output.extra is not None:
-            logs["regularisation"] = output.extra.detach()
+            logs["regularisation"] = output.extra.detach() if shard is None else output.extra.detach() / shard.world
         return total.detach(), logs
 
     def _evaluate(self) -> dict[str, float]:
@@ -440,7 +492,10 @@ class Trainer:
         history: list[dict[str, float]] = []
         if self.checkpoint_dir is not None:
             self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        if self.resume and self.last_checkpoint.exists():
+        resumable = self.resume and self.last_checkpoint.exists()
+        if self.resume and self.parallel is not None:  # every rank loads the checkpoint rank 0 wrote
+            resumable = self.parallel.check_agree(resumable, f"whether {self.last_checkpoint} exists")
+        if resumable:
             state = torch.load(self.last_checkpoint, map_location=self.device, weights_only=True)
             check_resumable(state.get("data_digest"), self.data_digest, self.last_checkpoint)
             if (state["monitor"], state["mode"]) != (self.monitor, self.mode):
@@ -477,6 +532,8 @@ class Trainer:
             record.update(self._train_epoch(epoch))
             record.update(self._evaluate())
             record["seconds"] = time.perf_counter() - started
+            if self.parallel is not None:  # rank 0's record (evaluation, seconds) on every rank
+                record = self.parallel.broadcast(record)
             if self.monitor not in record:
                 raise KeyError(f"monitor {self.monitor!r} is not in the epoch record; available: {sorted(record)}")
             history.append(record)
@@ -485,16 +542,18 @@ class Trainer:
             if self._improved(value, best_metric):
                 best_metric, best_epoch = value, epoch
                 best_state = {key: tensor.detach().cpu().clone() for key, tensor in self.model.state_dict().items()}
-                if self.checkpoint_dir is not None:
+                if self.checkpoint_dir is not None and self.is_main_process:
                     _atomic_save(
                         {"model": best_state, "epoch": epoch, "metric": value, "data_digest": self.data_digest},
                         self.best_checkpoint,
                     )
             if self.checkpoint_dir is not None:
-                self._save_last(epoch, best_metric, best_epoch, history)
-            logger.info(
-                "epoch %d/%d: %s", epoch + 1, self.epochs, ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")
-            )
+                if self.is_main_process:
+                    self._save_last(epoch, best_metric, best_epoch, history)
+                distributed.barrier()  # the checkpoints are complete before any rank goes on
+            if self.is_main_process:
+                values = ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")
+                logger.info("epoch %d/%d: %s", epoch + 1, self.epochs, values)
 
         if best_state is not None:
             self.model.load_state_dict(best_state)
