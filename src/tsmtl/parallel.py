@@ -115,7 +115,8 @@ def configure_worker(threads: int, log_level: int = logging.INFO) -> None:
     except ImportError:  # numba comes with aeon; a bare install may lack it
         pass
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=log_level, format="%(asctime)s %(processName)s %(name)s: %(message)s")
+        logging.basicConfig(format="%(asctime)s %(processName)s %(name)s: %(message)s")
+    logging.getLogger("tsmtl").setLevel(log_level)
 
 
 def _describe(job: Any, describe: Callable[[Any], str] | None) -> str:
@@ -157,7 +158,7 @@ def run_jobs(
     if fanout.backend == "dask":
         return _run_dask(function, jobs, fanout, workers, threads, describe)
     context = multiprocessing.get_context("spawn")
-    level = logging.getLogger().getEffectiveLevel()
+    level = logging.getLogger("tsmtl").getEffectiveLevel()  # the workers log what this process's tsmtl loggers would
     with ProcessPoolExecutor(workers, mp_context=context, initializer=configure_worker, initargs=(threads, level)) as pool:
         futures = [pool.submit(function, job) for job in jobs]
         results = []
@@ -190,7 +191,7 @@ def _run_dask(
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
-        client.run(configure_worker, threads, logging.getLogger().getEffectiveLevel())
+        client.run(configure_worker, threads, logging.getLogger("tsmtl").getEffectiveLevel())
         futures = client.map(function, jobs, pure=False)
         results = []
         for job, future in zip(jobs, futures):
