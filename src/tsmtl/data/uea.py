@@ -6,7 +6,9 @@ classification archive, 2018", arXiv:1811.00075) is a ``@``-tag header followed 
 ``,``, the class label last. Parsing is aeon's ``load_from_ts_file``; this module
 only turns its output into :class:`~tsmtl.data.types.TimeSeriesData` (NaN padding
 for unequal lengths) and turns its errors into one :class:`DataFormatError` that
-names the file and, where it can be found, the 1-based line.
+names the file and, where it can be found, the 1-based line. The header is read and
+checked tag by tag first (:mod:`tsmtl.data.ts_header`; aeon skips what it cannot read)
+and the cases are then checked against what it declares.
 
 Note: aeon lower-cases every data line before parsing, so string class labels
 come back lower-case (``"Standing"`` -> ``"standing"``).
@@ -22,6 +24,7 @@ from aeon.datasets import load_from_ts_file
 
 from tsmtl.config import data_dir
 from tsmtl.data.errors import DataFormatError, DataNotFoundError
+from tsmtl.data.ts_header import TsHeader, check_cases_against_header, read_ts_header
 from tsmtl.data.types import TimeSeriesData, normalise_labels, true_lengths
 
 __all__ = ["read_uea_file", "load_uea_dataset", "available_uea_datasets", "dataset_name_from_path"]
@@ -38,47 +41,65 @@ def dataset_name_from_path(path: str | Path) -> str:
     return _SPLIT_SUFFIX.sub("", name)
 
 
-def _locate_ts_problem(path: Path) -> tuple[int | None, str | None]:
-    """Re-scan a ``.ts`` file that aeon rejected; return (1-based line, reason) of the first bad data line.
+def _locate_ts_problem(path: Path, header: TsHeader) -> tuple[int | None, str | None]:
+    """Re-scan a ``.ts`` file that aeon rejected; return (1-based line, reason) of the first bad case.
 
-    Only run on failure. Mirrors aeon's rules for files without timestamps: every
-    line after ``@data`` has the same number of ``:``-separated fields and every
-    value is a float (``?`` and ``NaN`` mean missing).
+    Only run on failure. Mirrors aeon's rules for files without timestamps, with the
+    header's (or aeon's default) tags: every case has the same number of channels (one when
+    univariate), every channel of a case the same number of values (the same in every case
+    when ``@equalLength`` is true), every value a float (``?`` and ``NaN`` mean missing), and
+    a numeric last field when ``@targetLabel`` is true.
     """
-    in_data = False
-    has_label = True  # aeon's default: @classLabel true unless the header says otherwise
-    n_fields: int | None = None
+    if header.effective("timestamps"):
+        return None, None  # (timestamp, value) tuples: aeon's own message is the best we have
+    has_label = header.has_label
+    n_channels: int | None = None
+    n_values: int | None = None
     with open(path, encoding="utf-8", errors="replace") as handle:
         for number, raw in enumerate(handle, start=1):
-            line = raw.strip()
-            if not in_data:
-                tokens = line.lower().split()
-                if tokens[:1] == ["@data"]:
-                    in_data = True
-                elif tokens[:2] == ["@classlabel", "false"]:
-                    has_label = False
-                elif tokens[:2] == ["@targetlabel", "true"]:
-                    has_label = True
+            if number <= header.data_line:
                 continue
+            case = number - header.data_line
+            line = raw.strip()
             if not line:
                 return number, "blank line inside @data"
             fields = line.split(":")
-            if n_fields is None:
-                n_fields = len(fields)
-            elif len(fields) != n_fields:
-                return number, f"{len(fields)} ':'-separated fields, expected {n_fields} like the first case"
-            for field in fields[:-1] if has_label else fields:
-                for token in field.split(","):
-                    token = token.strip()
-                    if token in ("?",) or token.lower() == "nan":
-                        continue
-                    try:
-                        float(token)
-                    except ValueError:
-                        return number, f"non-numeric value {token!r}"
-    if not in_data:
-        return None, "no @data line"
+            channels = fields[:-1] if has_label else fields
+            if n_channels is None:
+                n_channels = len(channels)
+            elif len(channels) != n_channels:
+                return number, f"case {case} has {len(channels)} channels (':'-separated fields), case 1 has {n_channels}"
+            if header.effective("univariate") and len(channels) > 1:
+                return number, f"case {case} has {len(channels)} channels but the header has {header.cite('univariate')}"
+            for channel in channels:
+                for token in channel.split(","):
+                    if not _is_ts_number(token):
+                        hint = " (@classLabel false: the last field is read as a channel)" if not has_label else ""
+                        return number, f"case {case}: non-numeric value {token.strip()!r}{hint}"
+            counts = [len(channel.split(",")) for channel in channels]
+            if len(set(counts)) > 1:
+                return number, f"case {case}: its channels have {counts} values; the channels of a case must have equal lengths"
+            if n_values is None:
+                n_values = counts[0]
+            elif header.effective("equallength") and counts and counts[0] != n_values:
+                return number, (
+                    f"case {case} has {counts[0]} values per channel, case 1 has {n_values}, "
+                    f"but the header has {header.cite('equallength')}"
+                )
+            if header.effective("targetlabel") and not _is_ts_number(fields[-1]):
+                return number, f"case {case}: @targetLabel true but the target {fields[-1].strip()!r} is not a number"
     return None, None
+
+
+def _is_ts_number(token: str) -> bool:
+    token = token.strip()
+    if token == "?" or token.lower() == "nan":
+        return True
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def read_uea_file(path: str | Path) -> TimeSeriesData:
@@ -105,19 +126,28 @@ def read_uea_file(path: str | Path) -> TimeSeriesData:
     DataNotFoundError
         The file does not exist.
     DataFormatError
-        Empty file, no cases, malformed data (with its line when found), labels
-        outside the header's ``@classLabel`` list.
+        Naming the file and, where it applies, the line and the tag: empty file, a
+        header tag outside its spec (see :mod:`tsmtl.data.ts_header`: a boolean other
+        than true/false, a non-positive ``@dimensions``/``@seriesLength``, an unknown
+        tag...), no cases, malformed data, cases that contradict the header (channels
+        vs ``@univariate``/``@dimensions``, lengths vs ``@equalLength``/``@seriesLength``,
+        gaps vs ``@missing false``, labels outside ``@classLabel``), an infinite value,
+        a case with no observed value.
     """
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"{path}: no such .ts file")
     if path.stat().st_size == 0:
         raise DataFormatError(path, "empty file")
+    header = read_ts_header(path)
     try:
         X, y, meta = load_from_ts_file(str(path), return_meta_data=True)
     except (OSError, ValueError, IndexError) as error:
-        line, reason = _locate_ts_problem(path)
+        line, reason = _locate_ts_problem(path, header)
         raise DataFormatError(path, reason or f"aeon could not parse it ({error})", line=line) from error
+    if len(X) == 0:
+        raise DataFormatError(path, "no cases after @data")
+    check_cases_against_header(header, X, y, path)
 
     if isinstance(X, list):  # unequal length: list of (n_channels, length_i) arrays
         n_channels = X[0].shape[0] if X else 0
@@ -131,14 +161,12 @@ def read_uea_file(path: str | Path) -> TimeSeriesData:
         raise DataFormatError(path, "no cases after @data")
     if np.isinf(X).any():
         case = int(np.argwhere(np.isinf(X))[0, 0])
-        raise DataFormatError(path, f"case {case + 1} has an infinite value (only NaN may mark missing values)")
+        raise DataFormatError(
+            path, f"case {case + 1} has an infinite value (only ? or NaN may mark missing values)", line=header.case_line(case)
+        )
 
     labels: np.ndarray | None
-    if meta.get("classlabel"):
-        declared = set(meta.get("class_values") or [])
-        unknown = sorted(set(y.tolist()) - declared) if declared else []
-        if unknown:
-            raise DataFormatError(path, f"labels {unknown[:5]} are not in the header's @classLabel list {sorted(declared)}")
+    if meta.get("classlabel"):  # labels outside the @classLabel list were refused above
         labels = normalise_labels(y)
     elif meta.get("targetlabel"):
         labels = np.asarray(y, dtype=np.float64)
@@ -148,7 +176,7 @@ def read_uea_file(path: str | Path) -> TimeSeriesData:
     lengths = true_lengths(X)
     if (lengths == 0).any():
         case = int(np.flatnonzero(lengths == 0)[0])
-        raise DataFormatError(path, f"case {case + 1} has no observed value")
+        raise DataFormatError(path, f"case {case + 1} has no observed value", line=header.case_line(case))
     return TimeSeriesData(
         X=X,
         y=labels,
