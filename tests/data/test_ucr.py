@@ -242,3 +242,26 @@ def test_all_nan_series(tmp_path):
     with pytest.raises(DataFormatError, match="no observed value") as info:
         read_ucr_file(path)
     assert info.value.line == 2
+
+
+@pytest.mark.parametrize("label", ["1.5", "-0.25"])
+def test_non_integer_label(tmp_path, label):
+    path = _write(tmp_path / "F_TRAIN.tsv", f"1\t1\t2\n{label}\t3\t4\n")
+    with pytest.raises(DataFormatError, match=rf"F_TRAIN.tsv, line 2: class label {label} in column 1 is not an integer") as info:
+        read_ucr_file(path)
+    assert info.value.line == 2
+
+
+def test_integral_float_labels_are_integers(tmp_path):
+    data = read_ucr_file(_write(tmp_path / "I_TRAIN.tsv", "1.0\t1\t2\n-1.0\t3\t4\n"))
+    np.testing.assert_array_equal(data.y, [1, -1])
+    assert data.y.dtype == np.int64
+
+
+def test_ts_file_with_a_bad_header_is_refused_like_uea(tmp_path):
+    path = _write(
+        tmp_path / "U_TRAIN.ts",
+        "@problemName U\n@univariate yes\n@equalLength true\n@classLabel true 1 2\n@data\n1,2:1\n",
+    )
+    with pytest.raises(DataFormatError, match=r"U_TRAIN.ts, line 2: @univariate must be true or false, got 'yes'"):
+        read_ucr_file(path)

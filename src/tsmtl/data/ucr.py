@@ -1,8 +1,8 @@
 """Reader for the UCR 2018 univariate archive (``<Name>/<Name>_TRAIN.tsv``, ``_TEST.tsv``).
 
 Format (Dau et al., "The UCR Time Series Archive", arXiv:1810.07758, Sec. 3):
-tab-separated, no header, one case per line, column 1 the class label, then the
-values. Variable-length datasets (AllGestureWiimote*, GestureMidAir*, ...) are
+tab-separated, no header, one case per line, column 1 the class label (an integer,
+e.g. ECG200's -1/1), then the values. Variable-length datasets (AllGestureWiimote*, GestureMidAir*, ...) are
 right-padded with ``NaN`` to a common width, so every file is rectangular;
 ``NaN`` inside a series (DodgerLoop*) is a missing value and stays ``NaN``.
 ``.tsv.gz`` (plain gzip of the same file) and univariate ``.ts`` files (read by
@@ -111,6 +111,13 @@ def _read_tsv(path: Path) -> TimeSeriesData:
     bad_labels = np.flatnonzero(~np.isfinite(labels))
     if bad_labels.size:
         raise DataFormatError(path, f"class label is {labels[bad_labels[0]]} (must be a finite number)", line=int(bad_labels[0]) + 1)
+    fractional = np.flatnonzero(labels != np.round(labels))
+    if fractional.size:
+        raise DataFormatError(
+            path,
+            f"class label {float(labels[fractional[0]])!r} in column 1 is not an integer (UCR 2018 class labels are integers)",
+            line=int(fractional[0]) + 1,
+        )
     infinite = np.argwhere(np.isinf(values))
     if infinite.size:
         raise DataFormatError(path, "infinite value (only NaN may mark padding or gaps)", line=int(infinite[0, 0]) + 1)
@@ -153,7 +160,8 @@ def read_ucr_file(path: str | Path) -> TimeSeriesData:
     DataFormatError
         Naming the file and the 1-based line: empty file, blank line, non-numeric
         value, ragged row (field count differs from line 1), label-only row,
-        non-finite label, infinite value, all-NaN series; for ``.ts`` also a
+        non-finite or non-integer label, infinite value, all-NaN series; for
+        ``.ts`` every check of :func:`~tsmtl.data.uea.read_uea_file` and a
         multivariate file.
     """
     path = Path(path)
