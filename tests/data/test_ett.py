@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from functools import cache
 from pathlib import Path
 
@@ -193,3 +194,41 @@ def test_dates_must_increase(tmp_path):
     with pytest.raises(DataFormatError, match="strictly increase") as info:
         read_ett_csv(_write(tmp_path / "o.csv", text))
     assert info.value.line == 4
+
+
+# ---------------------------------------------------------------- time steps and named errors (#11 "Bad input, one more pass")
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "line", "message"),
+    [
+        ("ETTh3.csv", [0, 1, 3], 4, "date 2016-07-01 03:00:00 comes 0 days 02:00:00 after 2016-07-01 01:00:00; ETTh files have one row every 0 days 01:00:00"),
+        ("ETTm3.csv", [0, 1], 3, "comes 0 days 01:00:00 after 2016-07-01 00:00:00; ETTm files have one row every 0 days 00:15:00"),
+        ("other.csv", [0, 2, 3], 4, "comes 0 days 01:00:00 after 2016-07-01 02:00:00; rows must be evenly spaced like the first two (0 days 02:00:00 apart)"),
+    ],
+)
+def test_skipped_or_uneven_time_step(tmp_path, name, rows, line, message):
+    path = _write(tmp_path / name, HEADER + "".join(_row(hour) for hour in rows))
+    with pytest.raises(DataFormatError, match=re.escape(message)) as info:
+        read_ett_csv(path)
+    assert str(info.value).startswith(f"{path}, line {line}: ")
+
+
+def test_quarter_hour_file_reads(tmp_path):
+    text = HEADER + "".join(f"2016-07-01 00:{minute:02d}:00," + ",".join(["1"] * 7) + "\n" for minute in (0, 15, 30, 45))
+    assert len(read_ett_csv(_write(tmp_path / "ETTm9.csv", text))) == 4
+
+
+def test_split_errors_name_the_dataset_or_file(tmp_path):
+    path = _write(tmp_path / "ETTh7.csv", HEADER + "".join(_row(hour) for hour in range(3)))
+    frame = read_ett_csv(path)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: 3 rows do not cover the ETT test range"):
+        split_ett(frame)
+    with pytest.raises(ValueError, match=r"^ETTh7: 3 rows do not cover the ETT test range"):
+        split_ett(frame, "ETTh7")
+    with pytest.raises(ValueError, match=r"^ETTh7: frame lacks ETT columns \['OT'\]"):
+        split_ett(frame.drop(columns="OT"), "ETTh7")
+    with pytest.raises(ValueError, match=r"^ETTh1: lookback must lie in \[0, 8640\], got 9000"):
+        ett_borders("ETTh1", lookback=9000)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: cannot infer the ETT frequency"):
+        ett_borders(frame.iloc[:1])

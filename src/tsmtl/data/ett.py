@@ -72,7 +72,8 @@ def read_ett_csv(path: str | Path) -> pd.DataFrame:
         Naming the file (and 1-based line where it applies): empty file, wrong
         column set (missing / extra listed), row with too many fields,
         unparsable date, missing or non-numeric value, dates not strictly
-        increasing.
+        increasing, a skipped or uneven time step (ETTh*: 1 h, ETTm*: 15 min,
+        other names: the first step).
     """
     path = Path(path)
     if not path.is_file():
@@ -119,9 +120,34 @@ def read_ett_csv(path: str | Path) -> pd.DataFrame:
     if not_increasing.size:
         row = int(not_increasing[0]) + 1
         raise DataFormatError(path, f"date {index[row]} does not come after {index[row - 1]} (dates must strictly increase)", line=row + 2)
+    _check_spacing(index, path)
     frame = pd.DataFrame(values, index=index, columns=list(ETT_COLUMNS))
     frame.attrs["source"] = str(path)
     return frame
+
+
+def _check_spacing(index: pd.DatetimeIndex, path: Path) -> None:
+    """One row per time step: every date one step after the previous (1 h for ETTh*, 15 min for ETTm*).
+
+    Informer's borders count rows as hours (or quarter hours), so a skipped or doubled step
+    would silently shift every split. A file named otherwise must be evenly spaced.
+    """
+    if len(index) < 2:
+        return
+    per_hour = _steps_per_hour_from_name(path.name)
+    steps = np.diff(index.to_numpy())  # timedelta64, positive (checked above)
+    if per_hour is not None:
+        step = pd.Timedelta(hours=1) / per_hour
+        why = f"{path.name[:4]} files have one row every {step}"
+    else:
+        step = pd.Timedelta(steps[0])
+        why = f"rows must be evenly spaced like the first two ({step} apart)"
+    wrong = np.flatnonzero(steps != step.to_timedelta64())
+    if wrong.size:
+        row = int(wrong[0]) + 1
+        raise DataFormatError(
+            path, f"date {index[row]} comes {index[row] - index[row - 1]} after {index[row - 1]}; {why}", line=row + 2
+        )
 
 
 @dataclass(frozen=True)
@@ -145,14 +171,19 @@ def _steps_per_hour_from_name(name: str) -> int | None:
     return None
 
 
-def _steps_per_hour_from_index(index: pd.Index) -> int:
+def _steps_per_hour_from_index(index: pd.Index, label: str) -> int:
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
-        raise ValueError("cannot infer the ETT frequency: need a DatetimeIndex with at least 2 rows")
+        raise ValueError(f"{label}: cannot infer the ETT frequency: need a DatetimeIndex with at least 2 rows")
     spacing = index.to_series().diff().median()  # a Timedelta, whatever the index's time unit
     per_hour = pd.Timedelta(hours=1) / spacing
     if per_hour not in (1, 4):
-        raise ValueError(f"ETT rows must be 1 h or 15 min apart, found a typical spacing of {spacing}")
+        raise ValueError(f"{label}: ETT rows must be 1 h or 15 min apart, found a typical spacing of {spacing}")
     return int(per_hour)
+
+
+def _frame_label(frame: pd.DataFrame, name: str | None = None) -> str:
+    """How errors name an ETT frame: ``name``, else the file it was read from, else ``"ETT frame"``."""
+    return name or str(frame.attrs.get("source") or "ETT frame")
 
 
 def ett_borders(
@@ -160,6 +191,7 @@ def ett_borders(
     lookback: int = 0,
     *,
     steps_per_hour: int | None = None,
+    label: str | None = None,
 ) -> ETTBorders:
     """Informer's 12/4/4-month ETT borders (Informer ``Dataset_ETT_hour`` / ``_minute``; T-Rep appendix).
 
@@ -181,6 +213,9 @@ def ett_borders(
         previous split). Train always starts at 0. 0 gives disjoint splits.
     steps_per_hour : int, optional
         1 (hourly) or 4 (15 min); overrides the inference.
+    label : str, optional
+        How error messages name the data; default the name, the frame's source
+        file (``attrs["source"]``, set by :func:`read_ett_csv`) or ``"ETT data"``.
 
     Returns
     -------
@@ -189,29 +224,33 @@ def ett_borders(
     Raises
     ------
     ValueError
-        Unknown frequency, ``lookback`` outside ``[0, train length]``, or a
-        frame/row count shorter than the test end.
+        Naming the dataset or file: unknown frequency, ``lookback`` outside
+        ``[0, train length]``, or a frame/row count shorter than the test end.
     """
     n_rows: int | None = None
     if isinstance(name_or_n_rows, pd.DataFrame):
         n_rows = len(name_or_n_rows)
+        label = label or _frame_label(name_or_n_rows)
         if steps_per_hour is None:
-            steps_per_hour = _steps_per_hour_from_index(name_or_n_rows.index)
+            steps_per_hour = _steps_per_hour_from_index(name_or_n_rows.index, label)
     elif isinstance(name_or_n_rows, (int, np.integer)):
         n_rows = int(name_or_n_rows)
-    elif steps_per_hour is None:
-        steps_per_hour = _steps_per_hour_from_name(str(name_or_n_rows))
+        label = label or "ETT data"
+    else:
+        label = label or str(name_or_n_rows)
         if steps_per_hour is None:
-            raise ValueError(f"cannot tell the ETT frequency from {name_or_n_rows!r}: expected a name starting ETTh or ETTm")
+            steps_per_hour = _steps_per_hour_from_name(str(name_or_n_rows))
+            if steps_per_hour is None:
+                raise ValueError(f"{label}: cannot tell the ETT frequency from {name_or_n_rows!r}: expected a name starting ETTh or ETTm")
     if steps_per_hour not in (1, 4):
-        raise ValueError(f"steps_per_hour must be 1 (ETTh) or 4 (ETTm), got {steps_per_hour}")
+        raise ValueError(f"{label}: steps_per_hour must be 1 (ETTh) or 4 (ETTm), got {steps_per_hour}")
     train_end = _TRAIN_HOURS * steps_per_hour
     val_end = train_end + _VAL_HOURS * steps_per_hour
     test_end = val_end + _TEST_HOURS * steps_per_hour
     if not 0 <= lookback <= train_end:
-        raise ValueError(f"lookback must lie in [0, {train_end}], got {lookback}")
+        raise ValueError(f"{label}: lookback must lie in [0, {train_end}], got {lookback}")
     if n_rows is not None and n_rows < test_end:
-        raise ValueError(f"{n_rows} rows do not cover the ETT test range, which ends at row {test_end}")
+        raise ValueError(f"{label}: {n_rows} rows do not cover the ETT test range, which ends at row {test_end}")
     return ETTBorders(train=(0, train_end), val=(train_end - lookback, val_end), test=(val_end - lookback, test_end))
 
 
@@ -266,14 +305,21 @@ def split_ett(frame: pd.DataFrame, name: str | None = None, lookback: int = 0) -
     ETTSplits
         Row slices in file order (never shuffled) and a ``StandardScaler``
         fitted on the train rows.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` (or the frame's source file): missing columns, unknown
+        frequency, too few rows for the test border, bad ``lookback``.
     """
+    label = _frame_label(frame, name)
     missing = [c for c in ETT_COLUMNS if c not in frame.columns]
     if missing:
-        raise ValueError(f"frame lacks ETT columns {missing}")
+        raise ValueError(f"{label}: frame lacks ETT columns {missing}")
     steps_per_hour = _steps_per_hour_from_name(name) if name is not None else None
     if steps_per_hour is None:
-        steps_per_hour = _steps_per_hour_from_index(frame.index)
-    borders = ett_borders(len(frame), lookback, steps_per_hour=steps_per_hour)
+        steps_per_hour = _steps_per_hour_from_index(frame.index, label)
+    borders = ett_borders(len(frame), lookback, steps_per_hour=steps_per_hour, label=label)
     data = frame.loc[:, list(ETT_COLUMNS)]
     parts = {split: data.iloc[start:end] for split, (start, end) in borders.as_dict().items()}
     scaler = StandardScaler().fit(parts["train"].to_numpy(dtype=np.float64))
