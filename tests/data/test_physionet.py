@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tarfile
 
 import numpy as np
@@ -22,9 +23,14 @@ HEADER = "|".join(PHYSIONET_COLUMNS)
 
 
 def psv_text(rows: list[dict[str, float]], header: str = HEADER) -> str:
-    """A .psv file: the header then one line per row dict (absent columns are NaN)."""
+    """A .psv file: the header then one line per row dict (absent columns are NaN).
+
+    Rows that do not give them get ``ICULOS`` 1, 2, 3... and ``SepsisLabel`` 0, which every
+    real file has on every row (the reader refuses anything else).
+    """
     lines = [header]
-    for row in rows:
+    for hour, given in enumerate(rows, start=1):
+        row = {"ICULOS": hour, "SepsisLabel": 0, **given}
         lines.append("|".join("NaN" if c not in row else f"{row[c]:g}" for c in PHYSIONET_COLUMNS))
     return "\n".join(lines) + "\n"
 
@@ -95,7 +101,7 @@ def test_read_psv_values_and_nan(tmp_path):
     frame = read_psv(path)
     assert list(frame.columns) == list(PHYSIONET_COLUMNS) and frame.shape == (2, 41)
     assert frame.loc[0, "HR"] == 80 and np.isnan(frame.loc[1, "HR"]) and frame.loc[1, "Temp"] == 37.5
-    assert np.isnan(frame.loc[0, "SepsisLabel"]) and frame.loc[1, "SepsisLabel"] == 1.0
+    assert frame.loc[0, "SepsisLabel"] == 0.0 and frame.loc[1, "SepsisLabel"] == 1.0
 
 
 def test_wrong_header_names_the_columns(tmp_path):
@@ -189,6 +195,44 @@ def test_not_an_archive(tmp_path):
     path.write_bytes(b"this is not gzip")
     with pytest.raises(DataFormatError, match="not a readable tar archive"):
         load_physionet(path)
+
+
+# ----------------------------------------------------------------------------- values against their definitions (#11)
+@pytest.mark.parametrize(
+    ("rows", "line", "message"),
+    [
+        ([{}, {"SepsisLabel": 2}], 3, "column 'SepsisLabel': 2 is not 0 or 1 (the hourly label is never missing)"),
+        ([{"SepsisLabel": 0.5}], 2, "column 'SepsisLabel': 0.5 is not 0 or 1"),
+        ([{}, {}, {"SepsisLabel": float("nan")}], 4, "column 'SepsisLabel': nan is not 0 or 1 (the hourly label is never missing)"),
+        ([{"Gender": 2}], 2, "column 'Gender': 2 is not 0 or 1 (or NaN for missing)"),
+        ([{}, {"Unit1": 0.5}], 3, "column 'Unit1': 0.5 is not 0 or 1 (or NaN for missing)"),
+        ([{"Age": -3}], 2, "column 'Age': -3 is outside [0, 100] years"),
+        ([{"Age": 130}], 2, "column 'Age': 130 is outside [0, 100] years"),
+        ([{"ICULOS": 0}], 2, "column 'ICULOS': 0 is not a whole number of hours >= 1"),
+        ([{"ICULOS": 1.5}], 2, "column 'ICULOS': 1.5 is not a whole number of hours >= 1"),
+        ([{}, {"ICULOS": float("nan")}], 3, "column 'ICULOS': nan is not a whole number of hours >= 1"),
+        ([{}, {}, {"ICULOS": 5}], 4, "column 'ICULOS': 5 follows 2; each row is the next hour (ICULOS + 1)"),
+        ([{}, {"ICULOS": 1}], 3, "column 'ICULOS': 1 follows 1; each row is the next hour"),
+        ([{}, {"HR": float("inf")}], 3, "column 'HR': inf is infinite (NaN marks a missing value)"),
+    ],
+)
+def test_value_outside_its_definition(tmp_path, rows, line, message):
+    path = tmp_path / "p000009.psv"
+    path.write_text(psv_text(rows))
+    with pytest.raises(DataFormatError, match=re.escape(message)) as info:
+        read_psv(path)
+    assert str(info.value).startswith(f"{path}, line {line}: ")
+
+
+def test_value_outside_its_definition_in_an_archive_names_the_member(tmp_path):
+    """Each file's ICULOS may start above 1 (real stays do); a bad value names its member and line."""
+    archive = tmp_path / "set.tar.gz"
+    later_start = psv_text([{"ICULOS": 4}, {"ICULOS": 5}])
+    bad = psv_text([{}, {}, {"SepsisLabel": 3}])
+    make_tar(archive, {"set/p000001.psv": psv_text([{}, {}]), "set/p000002.psv": later_start, "set/p000003.psv": bad})
+    with pytest.raises(DataFormatError, match=r"set\.tar\.gz::set/p000003\.psv, line 4: column 'SepsisLabel': 3 is not 0 or 1"):
+        load_physionet(archive)
+    assert load_physionet(archive, max_patients=2)["ICULOS"].tolist() == [1.0, 2.0, 4.0, 5.0]
 
 
 def test_trep_preprocessing_hand_computed():

@@ -155,6 +155,59 @@ def _parse_bodies(bodies: list[bytes], wheres: list[str]) -> pd.DataFrame:
         raise DataFormatError(wheres[0] if len(wheres) == 1 else ", ".join(wheres[:3]) + ", ...", f"cannot parse values: {exc}") from None
 
 
+#: Columns whose values are codes (Reyna et al. 2020, Table 1): 0 or 1; NaN allowed where noted.
+_BINARY_COLUMNS = {"SepsisLabel": False, "Gender": True, "Unit1": True, "Unit2": True}
+_AGE_RANGE = (0.0, 100.0)  # years; the challenge writes 100 for patients aged 90 or above
+
+
+def _check_domains(values: pd.DataFrame, wheres: list[str], counts: np.ndarray) -> None:
+    """Refuse values outside the challenge's definitions, naming the file, line and column.
+
+    Rows of file ``k`` are ``values`` rows ``starts[k] .. starts[k] + counts[k]``; its data row
+    ``j`` is line ``j + 2``. Checked (Reyna et al. 2020, Table 1 and the data description):
+    no infinite value; ``SepsisLabel`` 0 or 1 on every hour (never missing: it is the label);
+    ``Gender`` (0 female, 1 male), ``Unit1``/``Unit2`` (MICU / SICU) 0, 1 or missing;
+    ``Age`` in [0, 100] or missing; ``ICULOS`` (hours since ICU admission) a whole number
+    >= 1 on every row, one more on each row than on the previous (one row per hour).
+    """
+    ends = np.cumsum(counts)
+    starts = ends - counts
+
+    def refuse(row: int, column: str, why: str) -> None:
+        k = int(np.searchsorted(ends, row, side="right"))
+        cell = values[column].iloc[row]
+        raise DataFormatError(wheres[k], f"column {column!r}: {cell:g} {why}", line=row - int(starts[k]) + 2)
+
+    numbers = values[list(PHYSIONET_COLUMNS)].to_numpy()
+    infinite = np.argwhere(np.isinf(numbers))
+    if infinite.size:
+        row, column = (int(v) for v in infinite[0])
+        refuse(row, PHYSIONET_COLUMNS[column], "is infinite (NaN marks a missing value)")
+    for column, may_be_missing in _BINARY_COLUMNS.items():
+        cells = values[column].to_numpy()
+        bad = ~np.isin(cells, (0.0, 1.0))
+        if may_be_missing:
+            bad &= ~np.isnan(cells)
+        if bad.any():
+            what = "is not 0 or 1" + (" (or NaN for missing)" if may_be_missing else " (the hourly label is never missing)")
+            refuse(int(np.flatnonzero(bad)[0]), column, what)
+    age = values["Age"].to_numpy()
+    bad = (age < _AGE_RANGE[0]) | (age > _AGE_RANGE[1])
+    if bad.any():
+        refuse(int(np.flatnonzero(bad)[0]), "Age", f"is outside [{_AGE_RANGE[0]:g}, {_AGE_RANGE[1]:g}] years")
+    hours = values["ICULOS"].to_numpy()
+    bad = ~(hours >= 1) | (hours != np.round(hours))
+    if bad.any():
+        refuse(int(np.flatnonzero(bad)[0]), "ICULOS", "is not a whole number of hours >= 1")
+    step = np.diff(hours)
+    step_inside = np.ones(len(step), dtype=bool)
+    step_inside[starts[1:] - 1] = False  # from one file's last row to the next file's first (no file is empty)
+    bad = np.flatnonzero(step_inside & (step != 1))
+    if bad.size:
+        row = int(bad[0]) + 1
+        refuse(row, "ICULOS", f"follows {hours[row - 1]:g}; each row is the next hour (ICULOS + 1)")
+
+
 # --------------------------------------------------------------------------- public readers
 def read_psv(path_or_fileobj: str | os.PathLike | BinaryIO, name: str | None = None) -> pd.DataFrame:
     """Read one patient's ``.psv`` file.
@@ -176,7 +229,10 @@ def read_psv(path_or_fileobj: str | os.PathLike | BinaryIO, name: str | None = N
     ------
     DataFormatError
         Wrong header (naming the missing/unexpected/misplaced columns), a row without 41
-        fields, a non-numeric value (with its 1-based line), or an empty file.
+        fields, a non-numeric value (with its 1-based line), an empty file, or a value
+        outside its definition (column and line named): an infinite value, ``SepsisLabel``
+        other than 0/1 (missing included), ``Gender``/``Unit1``/``Unit2`` other than 0/1/NaN,
+        ``Age`` outside [0, 100], ``ICULOS`` not 1, 2, 3... hour after hour.
     """
     if hasattr(path_or_fileobj, "read"):
         where = name or str(getattr(path_or_fileobj, "name", "<stream>"))
@@ -189,8 +245,10 @@ def read_psv(path_or_fileobj: str | os.PathLike | BinaryIO, name: str | None = N
         if not path.is_file():
             raise DataNotFoundError(f"PhysioNet file not found: {path}")
         raw = path.read_bytes()
-    body, _ = _split_member(raw, where)
-    return _parse_bodies([body], [where])
+    body, n_rows = _split_member(raw, where)
+    values = _parse_bodies([body], [where])
+    _check_domains(values, [where], np.array([n_rows]))
+    return values
 
 
 def _iter_members(source: Path) -> Iterator[tuple[str, str, bytes]]:
@@ -242,8 +300,9 @@ def load_physionet(source: str | os.PathLike, max_patients: int | None = None) -
     DataNotFoundError
         ``source`` does not exist.
     DataFormatError
-        Any file is malformed (the message names ``archive::member`` and the line), the
-        source holds no ``.psv`` file, or the same patient id appears twice.
+        Any file is malformed or holds a value outside its definition, as in
+        :func:`read_psv` (the message names ``archive::member``, the line and the column),
+        the source holds no ``.psv`` file, or the same patient id appears twice.
     """
     source = Path(source)
     if not source.exists():
@@ -278,5 +337,6 @@ def load_physionet(source: str | os.PathLike, max_patients: int | None = None) -
     bodies = [members[p][1] for p in patient_ids]
     counts = np.array([members[p][2] for p in patient_ids], dtype=np.int64)
     values = _parse_bodies(bodies, wheres)
+    _check_domains(values, wheres, counts)
     values.insert(0, "patient_id", pd.Series(np.repeat(np.array(patient_ids, dtype=object), counts), dtype=str))
     return values
