@@ -111,6 +111,9 @@ def test_wrong_columns(tmp_path):
         ("1,2.0,0\n2,3.0,2\n", "is_anomaly '2' is not 0 or 1", 3),
         ("1.5,2.0,0\n", "timestamp '1.5' is not an integer", 2),
         ("1,2.0\n", "missing value in column 'is_anomaly'", 2),  # a short row is not padded silently
+        ("1,2.0,0\n2,3.0,0.5\n", "is_anomaly '0.5' is not 0 or 1", 3),
+        ("1,2.0,0\n3,3.0,0\n2,4.0,0\n", "timestamp '2' does not come after '3'", 4),
+        ("1,2.0,0\n1,3.0,0\n", "timestamp '1' does not come after '1'", 3),
     ],
 )
 def test_bad_values_name_the_line(tmp_path, rows, message, line):
@@ -127,6 +130,21 @@ def test_a34_label_outside_0_1(tmp_path):
     with pytest.raises(DataFormatError, match="anomaly '-1' is not 0 or 1") as info:
         read_yahoo_csv(path)
     assert info.value.line == 3
+
+
+def test_a34_changepoint_outside_0_1_even_when_unused(tmp_path):
+    path = tmp_path / "A4Benchmark-TS5.csv"
+    path.write_text(a34([(1, 1.0, 0, 0), (2, 2.0, 0, 2)]))
+    for as_anomalies in (False, True):
+        with pytest.raises(DataFormatError, match=r"A4Benchmark-TS5.csv, line 3: changepoint '2' is not 0 or 1"):
+            read_yahoo_csv(path, changepoints_as_anomalies=as_anomalies)
+
+
+def test_a34_timestamps_must_increase(tmp_path):
+    path = tmp_path / "A3Benchmark-TS6.csv"
+    path.write_text(a34([(1416726000, 1.0, 0, 0), (1416722400, 2.0, 0, 0)]))
+    with pytest.raises(DataFormatError, match=r"A3Benchmark-TS6.csv, line 3: timestamps '1416722400' does not come after"):
+        read_yahoo_csv(path)
 
 
 @pytest.mark.parametrize("text, message", [("", "empty file"), ("timestamp,value,is_anomaly\n", "no data rows")])

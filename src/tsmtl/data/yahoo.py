@@ -88,8 +88,10 @@ def read_yahoo_csv(path: str | os.PathLike, changepoints_as_anomalies: bool = Fa
         The file does not exist.
     DataFormatError
         Columns of neither layout (the message names what is missing / unexpected), a
-        non-numeric or missing value, a non-integer timestamp, a label outside {0, 1} (each
-        with its 1-based line), or an empty file.
+        non-numeric or missing value, a non-integer timestamp, timestamps not strictly
+        increasing, a label outside {0, 1} (``is_anomaly``; A3/A4 ``anomaly`` and
+        ``changepoint``, even when change points are not used), each with its 1-based line,
+        or an empty file.
     """
     path = Path(path)
     if not path.is_file():
@@ -115,7 +117,9 @@ def read_yahoo_csv(path: str | os.PathLike, changepoints_as_anomalies: bool = Fa
     label_columns = [columns["is_anomaly"]]
     if changepoints_as_anomalies and "changepoint" in header:
         label_columns.append("changepoint")
-    wanted = [columns["timestamp"], columns["value"], *label_columns]
+    # Every 0/1 label column of the file is checked, used or not (A3/A4: anomaly and changepoint).
+    checked_labels = [columns["is_anomaly"], *(["changepoint"] if "changepoint" in header else [])]
+    wanted = [columns["timestamp"], columns["value"], *checked_labels]
 
     # Everything as text first, then checked column by column: each bad cell is reported
     # with its line (files are small, at most a few thousand rows).
@@ -131,18 +135,29 @@ def read_yahoo_csv(path: str | os.PathLike, changepoints_as_anomalies: bool = Fa
     numbers = {c: _numeric_column(text, c, path) for c in wanted}
 
     timestamps = numbers[columns["timestamp"]]
+    stamp_column = columns["timestamp"]
     bad = np.flatnonzero(timestamps != np.round(timestamps))
     if bad.size:
-        raise DataFormatError(path, f"timestamp {text[columns['timestamp']].iloc[bad[0]]!r} is not an integer", line=int(text.index[bad[0]]) + 2)
-    label = np.zeros(len(text), dtype=np.int8)
-    for column in label_columns:
+        raise DataFormatError(path, f"timestamp {text[stamp_column].iloc[bad[0]]!r} is not an integer", line=int(text.index[bad[0]]) + 2)
+    bad = np.flatnonzero(np.diff(timestamps) <= 0)
+    if bad.size:
+        row = int(bad[0]) + 1
+        raise DataFormatError(
+            path,
+            f"{stamp_column} {text[stamp_column].iloc[row]!r} does not come after {text[stamp_column].iloc[row - 1]!r} "
+            "(one row per time step, in time order)",
+            line=int(text.index[row]) + 2,
+        )
+    for column in checked_labels:
         values = numbers[column]
         bad = np.flatnonzero((values != 0) & (values != 1))
         if bad.size:
             raise DataFormatError(
                 path, f"{column} {text[column].iloc[bad[0]]!r} is not 0 or 1", line=int(text.index[bad[0]]) + 2
             )
-        label |= values.astype(np.int8)
+    label = np.zeros(len(text), dtype=np.int8)
+    for column in label_columns:
+        label |= numbers[column].astype(np.int8)
     return pd.DataFrame(
         {"timestamp": timestamps.astype(np.int64), "value": numbers[columns["value"]], "is_anomaly": label}
     )
