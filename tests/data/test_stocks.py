@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -274,3 +276,85 @@ def test_stocks_5yr_missing_and_empty(tmp_path):
         load_stocks_5yr(tmp_path / "absent")
     with pytest.raises(DataFormatError, match="no <TICKER>_data.csv"):
         load_stocks_5yr(tmp_path)
+
+
+# ----------------------------------------------------------------------------- values against their meaning (#11)
+PRICE_ROW = {"open": "1", "high": "2", "low": "0.5", "close": "1.5", "close_adjusted": "0.7", "volume": "100", "split_coefficient": "1"}
+
+
+def price_line(symbol: str, date: str, **cells: str) -> str:
+    values = {**PRICE_ROW, **cells}
+    return ",".join([symbol, date, *(values[c] for c in PRICE_COLUMNS[2:])])
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ({"close": "0"}, "column 'close': 0 is not a positive price"),
+        ({"close_adjusted": "-1.2"}, "column 'close_adjusted': -1.2 is not a positive price"),
+        ({"split_coefficient": "0"}, "column 'split_coefficient': 0 is not a positive ratio"),
+        ({"volume": "1.5"}, "column 'volume': 1.5 is not a whole, non-negative number of shares"),
+        ({"volume": "-3"}, "column 'volume': -3 is not a whole, non-negative number of shares"),
+        ({"open": "inf"}, "column 'open': inf is infinite"),
+    ],
+)
+def test_prices_value_outside_its_meaning(tmp_path, cells, message):
+    text = f"{PRICE_HEADER}\n{price_line('X', '2000-01-03')}\n{price_line('X', '2000-01-04', **cells)}\n"
+    path = write(tmp_path, "p.csv", text)
+    with pytest.raises(DataFormatError, match=re.escape(f"p.csv, line 3: {message}")):
+        read_tsaustin_prices(path)
+
+
+def test_prices_missing_values_pass(tmp_path):
+    text = f"{PRICE_HEADER}\n{price_line('X', '2000-01-03', open='NULL', volume='')}\n"
+    frame = read_tsaustin_prices(write(tmp_path, "p.csv", text))
+    assert np.isnan(frame["open"].iloc[0]) and np.isnan(frame["volume"].iloc[0])
+
+
+def test_prices_two_rows_for_one_day(tmp_path):
+    text = f"{PRICE_HEADER}\n{price_line('X', '2000-01-03')}\n{price_line('Y', '2000-01-03')}\n{price_line('X', '2000-01-03')}\n"
+    path = write(tmp_path, "p.csv", text)
+    with pytest.raises(DataFormatError, match=r"p.csv, line 4: X has a second price row for 2000-01-03 \(the first is on line 2\)"):
+        read_tsaustin_prices(path)
+
+
+@pytest.mark.parametrize("quarter", ["Q5", "2017-06", "June-09", "17-jun"])
+def test_earnings_quarter_outside_the_written_forms(tmp_path, quarter):
+    path = write(tmp_path, "e.csv", f"{EARNINGS_HEADER}\nA,11/19/12,12-Oct,0.8,0.84,post\nA,2/14/13,{quarter},0.66,0.63,pre\n")
+    with pytest.raises(DataFormatError, match=re.escape(f"e.csv, line 3: qtr {quarter!r} is not YY-Mon (17-Jun), Mon-YY (Jun-09)")):
+        read_earnings(path)
+
+
+def test_earnings_infinite_eps(tmp_path):
+    path = write(tmp_path, "e.csv", f"{EARNINGS_HEADER}\nA,11/19/12,12-Oct,0.8,-inf,post\n")
+    with pytest.raises(DataFormatError, match=r"e.csv, line 2: column 'eps': -inf is infinite"):
+        read_earnings(path)
+
+
+def test_earnings_two_releases_on_one_day(tmp_path):
+    path = write(tmp_path, "e.csv", f"{EARNINGS_HEADER}\nA,11/19/12,12-Oct,0.8,0.84,post\nA,11/19/12,12-Oct,0.8,0.84,pre\n")
+    with pytest.raises(DataFormatError, match=r"e.csv, line 3: A has a second earnings row for 2012-11-19 \(the first is on line 2\)"):
+        read_earnings(path)
+
+
+def test_individual_stock_bad_price_and_repeated_day(tmp_path):
+    path = write(tmp_path, "ZZ_data.csv", stock_csv("ZZ", ["2013-02-08,1,1,1,1,1", "2013-02-11,1,1,1,-1.5,1"]))
+    with pytest.raises(DataFormatError, match=r"ZZ_data.csv, line 3: column 'close': -1.5 is not a positive price"):
+        read_individual_stock(path)
+    path = write(tmp_path, "ZZ_data.csv", stock_csv("ZZ", ["2013-02-08,1,1,1,1,1", "2013-02-08,1,1,1,1,1"]))
+    with pytest.raises(DataFormatError, match=r"ZZ_data.csv, line 3: ZZ has a second price row for 2013-02-08"):
+        read_individual_stock(path)
+
+
+def test_stocks_5yr_bad_value_names_its_member(tmp_path):
+    """The one-call fast path finds the bad value too, then the member-by-member path names it."""
+    archive = tmp_path / "s.tar.gz"
+    make_tar(
+        archive,
+        {
+            "d/AA_data.csv": stock_csv("AA", ["2013-02-08,5,6,4,5.5,30"]),
+            "d/BB_data.csv": stock_csv("BB", ["2013-02-08,1,2,0.5,1.5,10", "2013-02-11,2,3,1,2.5,-20"]),
+        },
+    )
+    with pytest.raises(DataFormatError, match=r"s\.tar\.gz::d/BB_data\.csv, line 3: column 'volume': -20 is not a whole"):
+        load_stocks_5yr(archive)

@@ -55,6 +55,10 @@ _NULL_TOKENS = frozenset({"", "NULL", "null", "NA", "N/A", "NaN", "nan"})
 _SYMBOL_COLUMNS = frozenset({"symbol", "Name"})
 _INDIVIDUAL_NUMERIC = ("open", "high", "low", "close", "volume")
 _PRICE_NUMERIC = ("open", "high", "low", "close", "close_adjusted", "volume", "split_coefficient")
+_POSITIVE = frozenset({"open", "high", "low", "close", "close_adjusted", "split_coefficient"})
+_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+#: ``qtr`` as the two earnings files write it: ``17-Jun`` (YY-Mon), ``Jun-09`` (Mon-YY) or ``Q2``.
+_QUARTER = re.compile(rf"^(\d{{2}}-({_MONTHS})|({_MONTHS})-\d{{2}}|Q[1-4])$")
 _DATE_PATTERNS = {
     "iso": re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$"),
     "slash4": re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"),
@@ -271,6 +275,46 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["symbol", "date"], kind="stable").reset_index(drop=True)
 
 
+def _check_values(frame: pd.DataFrame, numbers: dict[str, np.ndarray], where: str) -> None:
+    """Numbers against their meaning, the first bad cell named by column and line.
+
+    Prices (``open``, ``high``, ``low``, ``close``, ``close_adjusted``) and
+    ``split_coefficient`` (the day's split ratio, 1 when none) are positive; ``volume`` is a
+    whole, non-negative number of shares; EPS and surprise (``eps_est``, ``eps``, ``surp``)
+    may be negative; no value is infinite. NaN (a missing value) passes everywhere.
+    """
+    for column, values in numbers.items():
+        observed = ~np.isnan(values)
+        if column in _POSITIVE:
+            bad, why = observed & ~(values > 0), "is not a positive " + ("ratio" if column == "split_coefficient" else "price")
+        elif column == "volume":
+            bad, why = observed & ~((values >= 0) & (values == np.round(values))), "is not a whole, non-negative number of shares"
+        else:
+            bad, why = np.zeros(len(values), dtype=bool), ""
+        bad |= np.isinf(values)
+        if bad.any():
+            position = int(np.flatnonzero(bad)[0])
+            value = values[position]
+            raise DataFormatError(
+                where, f"column {column!r}: {value:g} {'is infinite' if np.isinf(value) else why}", line=_line_of(frame, position)
+            )
+
+
+def _check_one_row_per_day(frame: pd.DataFrame, symbols: np.ndarray, dates: np.ndarray, where: str, what: str) -> None:
+    """At most one row per (symbol, date): two closes (or two releases) on one day for one symbol are a data error."""
+    keys = pd.DataFrame({"symbol": symbols, "date": dates})
+    repeated = np.flatnonzero(keys.duplicated(keep="first").to_numpy())
+    if repeated.size:
+        position = int(repeated[0])
+        symbol, day = keys.iloc[position]
+        first = int(np.flatnonzero(((keys["symbol"] == symbol) & (keys["date"] == day)).to_numpy())[0])
+        raise DataFormatError(
+            where,
+            f"{symbol} has a second {what} row for {pd.Timestamp(day):%Y-%m-%d} (the first is on line {_line_of(frame, first)})",
+            line=_line_of(frame, position),
+        )
+
+
 def _price_frame(symbol: np.ndarray, dates: np.ndarray, numbers: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(
         {"symbol": pd.Series(symbol, dtype=str), "date": dates, **{c: numbers[c] for c in _PRICE_NUMERIC}}
@@ -300,13 +344,17 @@ def read_tsaustin_prices(path: str | os.PathLike | BinaryIO, dayfirst: bool | No
     ------
     DataFormatError
         Wrong columns (named), a non-numeric value or impossible/mixed-format date (with its
-        line), a row with the wrong number of fields, an empty symbol, or an empty file.
+        line), a row with the wrong number of fields, an empty symbol, an empty file, a
+        price or split ratio that is not positive, a volume that is not a whole
+        non-negative number, an infinite value, or two rows for one symbol and day.
     """
     raw, where = _read_raw(path, None, "tsaustin price")
     frame = _read_csv(raw, where, PRICE_COLUMNS, (), _PRICE_NUMERIC)
     _require_symbols(frame, "symbol", where)
     numbers = {c: frame[c].to_numpy(dtype=np.float64) for c in _PRICE_NUMERIC}
+    _check_values(frame, numbers, where)
     dates = _to_dates(frame, "date", where, dayfirst)
+    _check_one_row_per_day(frame, frame["symbol"].to_numpy(), dates, where, "price")
     return _sorted(_price_frame(frame["symbol"].to_numpy(), dates, numbers))
 
 
@@ -338,14 +386,26 @@ def read_earnings(path: str | os.PathLike | BinaryIO, dayfirst: bool | None = No
     Raises
     ------
     DataFormatError
-        Wrong columns, non-numeric EPS, a ``release_time`` other than pre/post/empty/NULL,
-        bad or mixed-format dates (each with its line), or an empty file.
+        Wrong columns, non-numeric or infinite EPS, a ``release_time`` other than
+        pre/post/empty/NULL, a ``qtr`` not written ``17-Jun``, ``Jun-09``, ``Q1``..``Q4`` or
+        empty/NULL, bad or mixed-format dates, two releases for one symbol and day (each
+        with its line), or an empty file.
     """
     raw, where = _read_raw(path, None, "earnings")
     frame = _read_csv(raw, where, EARNINGS_COLUMNS, ("surp",), ("eps_est", "eps", "surp"))
     _require_symbols(frame, "symbol", where)
     numeric = ["eps_est", "eps"] + (["surp"] if "surp" in frame.columns else [])
     numbers = {c: frame[c].to_numpy(dtype=np.float64) for c in numeric}
+    _check_values(frame, numbers, where)
+    quarter = frame["qtr"]
+    bad = np.flatnonzero((quarter.notna() & ~quarter.str.match(_QUARTER).fillna(False).astype(bool)).to_numpy())
+    if bad.size:
+        position = int(bad[0])
+        raise DataFormatError(
+            where,
+            f"qtr {quarter.iloc[position]!r} is not YY-Mon (17-Jun), Mon-YY (Jun-09), Q1..Q4 or empty/NULL",
+            line=_line_of(frame, position),
+        )
 
     release = frame["release_time"].str.lower()
     release_missing = frame["release_time"].isna()
@@ -358,6 +418,7 @@ def read_earnings(path: str | os.PathLike | BinaryIO, dayfirst: bool | None = No
             line=_line_of(frame, position),
         )
     dates = _to_dates(frame, "date", where, dayfirst)
+    _check_one_row_per_day(frame, frame["symbol"].to_numpy(), dates, where, "earnings")
     out = pd.DataFrame(
         {
             "symbol": pd.Series(frame["symbol"].to_numpy(), dtype=str),
@@ -402,8 +463,10 @@ def read_individual_stock(path_or_fileobj: str | os.PathLike | BinaryIO, name: s
     Raises
     ------
     DataFormatError
-        Wrong columns, bad values or dates (with line), an empty ``Name``, a ``Name`` that
-        differs from the ticker in the file name or between rows, or an empty file.
+        Wrong columns, bad values (non-numeric, a price that is not positive, a volume that
+        is not a whole non-negative number) or dates (with line), two rows for one day, an
+        empty ``Name``, a ``Name`` that differs from the ticker in the file name or between
+        rows, or an empty file.
     """
     raw, where = _read_raw(path_or_fileobj, name, "individual stock")
     frame = _read_csv(raw, where, INDIVIDUAL_STOCK_COLUMNS, (), _INDIVIDUAL_NUMERIC)
@@ -417,9 +480,11 @@ def read_individual_stock(path_or_fileobj: str | os.PathLike | BinaryIO, name: s
             where, f"Name {names[position]!r} differs from the ticker {expected!r}", line=_line_of(frame, position)
         )
     numbers = {c: frame[c].to_numpy(dtype=np.float64) for c in _INDIVIDUAL_NUMERIC}
+    _check_values(frame, numbers, where)
     numbers["close_adjusted"] = numbers["close"].copy()
     numbers["split_coefficient"] = np.ones(len(frame))
     dates = _to_dates(frame, "date", where, None)
+    _check_one_row_per_day(frame, names, dates, where, "price")
     return _sorted(_price_frame(names, dates, numbers))
 
 
@@ -506,9 +571,11 @@ def _read_members_at_once(members: list[tuple[str, bytes]], tickers: list[str | 
         if len(frame) != counts.sum() or not (frame["Name"].to_numpy() == expected).all():
             return None
         dates = _to_dates(frame, "date", where, None)
-    except DataFormatError:
+        numbers = {c: frame[c].to_numpy(dtype=np.float64) for c in _INDIVIDUAL_NUMERIC}
+        _check_values(frame, numbers, where)
+        _check_one_row_per_day(frame, frame["Name"].to_numpy(), dates, where, "price")
+    except DataFormatError:  # the slow path names the member
         return None
-    numbers = {c: frame[c].to_numpy(dtype=np.float64) for c in _INDIVIDUAL_NUMERIC}
     numbers["close_adjusted"] = numbers["close"].copy()
     numbers["split_coefficient"] = np.ones(len(frame))
     return _sorted(_price_frame(frame["Name"].to_numpy(), dates, numbers))
