@@ -1,40 +1,44 @@
-"""Project pipelines.
+"""Project pipelines (issue #11: a registry that never lies).
 
-Every folder under ``tsmtl/pipelines`` with a ``create_pipeline`` is
-registered under its folder name (``kedro run --pipeline ingest_ucr``).
-``embedded_mtl`` reuses the ``ucr_mtl`` pipeline on the embedded aeon tasks
-(a Kedro namespace: its outputs are ``embedded_mtl.<name>``).
-The default pipeline runs on data that needs no download (aeon's shipped
-datasets) and finishes in minutes on a CPU.
+Every folder under ``tsmtl/pipelines`` with a ``create_pipeline`` is registered under its folder
+name, because Kedro 1.7 imports ``tsmtl.pipelines.<name>`` for ``kedro run --pipelines <name>``
+and ``kedro registry describe <name>``: a pipeline built anywhere else would be listed but not
+runnable. :func:`pipeline_names` lists the same names from the folders without importing them
+(the project CLI, :mod:`tsmtl.cli`, checks ``--pipelines`` against it).
+
+The default pipeline (``embedded`` + ``embedded_mtl``) runs on data that needs no download
+(aeon's shipped datasets) and finishes in minutes on a CPU.
 """
 
 from __future__ import annotations
+
+from importlib.resources import files
 
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
 DEFAULT_PIPELINES = ("embedded", "embedded_mtl")
+PIPELINES_PACKAGE = "tsmtl.pipelines"
 
 
-def embedded_mtl_pipeline(ucr_mtl: Pipeline) -> Pipeline:
-    """``ucr_mtl`` fed with the aeon tasks (``embedded_classification``), split as ``embedded.split``, and the ``embedded_mtl`` parameters."""
-    return Pipeline(
-        ucr_mtl,
-        inputs={"ucr_raw_tasks": "embedded_classification"},
-        parameters={
-            "params:ucr.groups": "params:embedded_groups",
-            "params:ucr.split": "params:embedded.split",
-            "params:ucr_mtl": "params:embedded_mtl",
-            "params:ucr_mtl.feeding": "params:embedded_mtl.feeding",
-            "params:device": "params:device",
-        },
-        namespace="embedded_mtl",
-    )
+def pipeline_names() -> list[str]:
+    """Every registered name, sorted: ``__default__`` and the package folders of ``tsmtl.pipelines`` (as ``find_pipelines`` walks them)."""
+    folders = [
+        entry.name
+        for entry in files(PIPELINES_PACKAGE).iterdir()
+        if entry.is_dir() and entry.name != "__pycache__" and not entry.name.startswith(".") and entry.joinpath("__init__.py").is_file()
+    ]
+    return sorted(["__default__", *folders])
 
 
 def register_pipelines() -> dict[str, Pipeline]:
+    """The pipelines Kedro asked for (all of them, or those of ``--pipelines``), sorted by name.
+
+    ``__default__`` is registered when both :data:`DEFAULT_PIPELINES` were loaded (always, unless
+    ``kedro run --pipelines`` asked for others only).
+    """
     pipelines = find_pipelines(raise_errors=True)
-    if "ucr_mtl" in pipelines:
-        pipelines["embedded_mtl"] = embedded_mtl_pipeline(pipelines["ucr_mtl"])
-    pipelines["__default__"] = sum((pipelines[name] for name in DEFAULT_PIPELINES if name in pipelines), Pipeline([]))
-    return pipelines
+    pipelines.pop("__default__", None)  # find_pipelines' empty placeholder: tsmtl has no pipeline.py module
+    if all(name in pipelines for name in DEFAULT_PIPELINES):
+        pipelines["__default__"] = sum((pipelines[name] for name in DEFAULT_PIPELINES), Pipeline([]))
+    return dict(sorted(pipelines.items()))

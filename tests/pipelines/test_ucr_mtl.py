@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from tsmtl.data.types import TimeSeriesData
 from tsmtl.evaluation.paper_tables import METHODS
-from tsmtl.pipelines.ucr_mtl import create_pipeline
+from tsmtl.pipelines.ucr_mtl.pipeline import create_experiment_pipeline
 
 TABLE_I_METHODS = [
     {"id": "1nn_dtw", "name": "1NN-DTW", "kind": "1nn_dtw", "params": {"window": None, "n_jobs": 1}},
@@ -58,7 +58,7 @@ def _run(tasks, groups, options) -> DataCatalog:
             "ucr_mtl_fed_groups": KeptMemoryDataset(),
         }
     )
-    SequentialRunner().run(create_pipeline(), catalog)
+    SequentialRunner().run(create_experiment_pipeline(), catalog)
     return catalog
 
 

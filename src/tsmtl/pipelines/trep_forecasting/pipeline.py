@@ -2,6 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from tsmtl.pipelines.tags import INGEST, REPORT, TRAIN, paper_pipeline
+
 from .nodes import (
     evaluate_forecasting,
     plot_forecasting,
@@ -13,11 +15,12 @@ P = "params:trep_forecasting"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline(
+    return paper_pipeline(
         [
-            Node(prepare_forecasting_series, ["ett_archive", P], "trep_forecasting_splits", name="prepare_ett_forecasting_series"),
-            Node(evaluate_forecasting, ["trep_forecasting_splits", P, "params:device"], ["trep_forecasting_results", "trep_forecasting_encoders"], name="forecast_ett_with_ridge_on_representations"),
-            Node(report_forecasting, ["trep_forecasting_results", P], ["trep_forecasting_report", "trep_forecasting_markdown"], name="report_trep_forecasting"),
-            Node(plot_forecasting, "trep_forecasting_report", "trep_forecasting_plot", name="plot_mse_vs_horizon"),
-        ]
+            Node(prepare_forecasting_series, ["ett_archive", P], "trep_forecasting_splits", name="prepare_ett_forecasting_series", tags=INGEST),
+            Node(evaluate_forecasting, ["trep_forecasting_splits", P, "params:device"], ["trep_forecasting_results", "trep_forecasting_encoders"], name="forecast_ett_with_ridge_on_representations", tags=TRAIN),
+            Node(report_forecasting, ["trep_forecasting_results", P], ["trep_forecasting_report", "trep_forecasting_markdown"], name="report_trep_forecasting", tags=REPORT),
+            Node(plot_forecasting, "trep_forecasting_report", "trep_forecasting_plot", name="plot_mse_vs_horizon", tags=REPORT),
+        ],
+        "trep",
     )
