@@ -105,3 +105,41 @@ def test_the_experiment_fanned_out_over_processes_equals_the_sequential_one(tmp_
     assert parallel[columns].equals(sequential[columns])
     assert len(features) == 1 and features[0]["split_seed"] == 0  # t-SNE features: first split seed only
     np.testing.assert_allclose(parallel_features[0]["tasks"]["A"]["features"], features[0]["tasks"]["A"]["features"], rtol=1e-5)
+
+
+def write_pid_and_sleep(folder: str) -> None:
+    """A long job: records its worker's pid, then sleeps far longer than the test waits."""
+    import time
+    from pathlib import Path
+
+    (Path(folder) / f"{os.getpid()}.pid").write_text("")
+    time.sleep(120)
+
+
+def test_workers_stop_when_the_run_is_killed(tmp_path):
+    """``kill -9`` on the run: its worker processes exit too, instead of finishing their fits."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[2]);"
+        "from test_parallel import write_pid_and_sleep;"
+        "from tsmtl.parallel import FanOut, run_jobs;"
+        "run_jobs(write_pid_and_sleep, [sys.argv[1]] * 2, FanOut(n_jobs=2, threads_per_worker=1))"
+    )
+    run = subprocess.Popen([sys.executable, "-c", script, str(tmp_path), os.path.dirname(__file__)])
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("*.pid"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    workers = [int(p.stem) for p in tmp_path.glob("*.pid")]
+    assert len(workers) == 2, "the workers never started"
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 15
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [pid for pid in workers if os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2]]
+    assert not alive, f"workers {alive} outlived the killed run"

@@ -28,6 +28,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -98,11 +100,23 @@ class FanOut:
         return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
-def configure_worker(threads: int, log_level: int = logging.INFO) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """Poll the parent's pid: a worker orphaned by a killed run exits instead of finishing its fit."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def configure_worker(threads: int, log_level: int = logging.INFO, parent: int | None = None) -> None:
     """Limit a worker process to ``threads`` threads (torch intra-op, numba, OpenMP/BLAS) and set up its logging.
 
     Runs in every worker before its first job (the pool initializer; ``Client.run`` on Dask).
+    With ``parent`` (the process pool's owner) the worker exits as soon as that process is gone:
+    a run stopped with ``kill`` leaves no fit running on (``concurrent.futures`` would let each
+    worker finish its current job first).
     """
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="exit-with-parent").start()
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ[variable] = str(threads)
     import torch
@@ -159,7 +173,7 @@ def run_jobs(
         return _run_dask(function, jobs, fanout, workers, threads, describe)
     context = multiprocessing.get_context("spawn")
     level = logging.getLogger("tsmtl").getEffectiveLevel()  # the workers log what this process's tsmtl loggers would
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=configure_worker, initargs=(threads, level)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=configure_worker, initargs=(threads, level, os.getpid())) as pool:
         futures = [pool.submit(function, job) for job in jobs]
         results = []
         for job, future in zip(jobs, futures):
