@@ -21,7 +21,8 @@ type                      output of the head       target (``-1`` / NaN = label 
 **Partial labels.** A case may lack the label of some tasks (PhysioNet's next-hour temperature
 is often unmeasured). Its loss for that task is *masked*, never imputed: :func:`task_loss` is
 the mean over the labelled entries only, and ``0`` (with zero gradient) when a batch holds no
-label of the task.
+label of the task; :func:`task_loss_denominator` is what that mean divides by (several
+processes combine their shards' masked losses with it).
 """
 
 from __future__ import annotations
@@ -220,6 +221,41 @@ def task_loss(spec: TaskSpec, output: torch.Tensor, target: torch.Tensor) -> tor
     return _masked_mean(error.square() if spec.loss == "mse" else error.abs(), labelled)
 
 
+def task_loss_denominator(spec: TaskSpec, target: torch.Tensor) -> torch.Tensor:
+    """What :func:`task_loss` divides by on one batch: the total weight of its labelled terms.
+
+    A task's loss is a mean over the labelled entries of the batch (weighted by class for a
+    class-weighted cross-entropy), so the loss of a whole batch is the sum over any split of
+    the batch into parts of ``d_part / d_batch * loss_part``. Several processes (issue #10,
+    :mod:`tsmtl.training.distributed`) weigh their shards' losses with it, which makes a masked
+    loss on the global batch exact although the shards hold different numbers of labels.
+
+    Parameters
+    ----------
+    spec : TaskSpec
+        ``class_weights`` concrete (see :meth:`TaskSpec.resolve_class_weights`).
+    target : Tensor
+        As for :func:`task_loss`: ``(B,)`` class indices with ``-1`` missing, ``(B,)`` 0/1 with
+        NaN missing, ``(B, H)`` or ``(B,)`` with NaN missing.
+
+    Returns
+    -------
+    Tensor, 0-d, float64, on ``target``'s device
+        Classification: the number of labelled cases, or with per-class ``class_weights`` the
+        sum of their classes' weights (``F.cross_entropy``'s weighted mean divides by it).
+        Binary and regression: the number of labelled (finite) entries (the positive weight of
+        a binary task scales terms, not the count). 0 when nothing is labelled.
+    """
+    if spec.type == "classification":
+        labels = target.long()
+        labelled = labels != MISSING_CLASS
+        if isinstance(spec.class_weights, tuple):
+            weight = torch.tensor(spec.class_weights, dtype=torch.float64, device=target.device)
+            return (weight[labels.clamp_min(0)] * labelled).sum()
+        return labelled.sum().to(torch.float64)
+    return torch.isfinite(target).sum().to(torch.float64)
+
+
 __all__ = [
     "DEFAULT_METRICS",
     "LOSSES",
@@ -228,4 +264,5 @@ __all__ = [
     "TaskSpec",
     "specs_from_params",
     "task_loss",
+    "task_loss_denominator",
 ]

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from tsmtl.evaluation.metrics import task_metrics
-from tsmtl.tasks import TaskSpec, task_loss
+from tsmtl.tasks import TaskSpec, task_loss, task_loss_denominator
 from tsmtl.training.loop import StepOutput, predict_batched
 from tsmtl.training.tensors import TaskBatch
 
@@ -33,14 +33,19 @@ def multitask_step(specs: Mapping[str, TaskSpec]) -> Callable[[nn.Module, TaskBa
     """The step of a multitask model on a :class:`~tsmtl.training.tensors.TaskBatch`.
 
     The model computes only the tasks whose targets the batch carries (one with Algorithm 2,
-    all with joint batches); each task's loss is masked over its missing labels.
+    all with joint batches); each task's loss is masked over its missing labels. The step's
+    ``denominators`` are each task's labelled weight in the batch
+    (:func:`tsmtl.tasks.task_loss_denominator`, 0-d float64): with several processes (issue #10)
+    they make the shards' masked losses combine into exactly the global batch's (PhysioNet's
+    partial labels in ``mtl_joint``); one process does not use them.
     """
 
     def step(model: nn.Module, batch: TaskBatch) -> StepOutput:
         x, lengths, targets = batch
         outputs = model(x, lengths, tasks=list(targets))
         losses = {task: task_loss(specs[task], outputs[task], target) for task, target in targets.items()}
-        return StepOutput(losses=losses, extra=model.regularisation())
+        denominators = {task: task_loss_denominator(specs[task], target) for task, target in targets.items()}
+        return StepOutput(losses=losses, extra=model.regularisation(), denominators=denominators)
 
     return step
 
