@@ -47,20 +47,53 @@ class _MaskedBatchNormMixin:
             if x.numel() > x.shape[1]:
                 return super().forward(x)  # type: ignore[misc]
             return self._running_statistics(x)
+        return self._batch_statistics_forward(x, mask)
+
+    def _sum_statistics(self, *sums: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Hook: the sums the batch statistics are made of, over the whole batch.
+
+        Called twice per training forward: with the per-channel sums of the valid values
+        ``(C,)`` and their count ``()``, then with the per-channel sums of squared deviations
+        from the mean ``(C,)``. Here the batch is whole and they are returned as they are; the
+        synchronised masked norms of :mod:`tsmtl.training.distributed` (issue #10) sum them over
+        the processes' shards (a differentiable all-reduce), which makes the statistics those of
+        the global batch.
+        """
+        return sums
+
+    def _batch_statistics_forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Training-mode normalisation with the batch statistics over the valid positions.
+
+        ``x`` (B, C, *spatial); ``mask`` (B, 1, *spatial) bool, or None (every position valid).
+        The mean and biased variance per channel come from :meth:`_sum_statistics`; the running
+        statistics are updated with the unbiased variance. Fewer than two valid values: the
+        running statistics normalise and stay unchanged.
+        """
         self._check_input_dim(x)  # type: ignore[attr-defined]
         # Statistics in float32 even under autocast (torch's batch norm does the same).
         values = x.float()
-        weights = mask.to(values.dtype)
         dims = [0, *range(2, values.dim())]
-        count = weights.expand(values.shape[0], 1, *values.shape[2:]).sum()
+        shape = (1, -1) + (1,) * (values.dim() - 2)
+        if mask is None:
+            weights = None
+            count = values.new_tensor(float(values.numel() // values.shape[1]))
+            sums = values.sum(dim=dims)
+        else:
+            weights = mask.to(values.dtype)
+            count = weights.expand(values.shape[0], 1, *values.shape[2:]).sum()
+            sums = (values * weights).sum(dim=dims)
+        sums, count = self._sum_statistics(sums, count)
+        count = count.detach()
         # Fewer than two valid values: the batch variance is undefined (see _running_statistics).
         # Decided with tensor ops, not a Python branch: no host-device sync in every layer.
         enough = count >= 2.0
         safe_count = count.clamp_min(1.0)
-        mean = (values * weights).sum(dim=dims) / safe_count
-        shape = (1, -1) + (1,) * (values.dim() - 2)
-        centred = (values - mean.view(shape)) * weights
-        variance = centred.square().sum(dim=dims) / safe_count
+        mean = sums / safe_count
+        centred = values - mean.view(shape)
+        if weights is not None:
+            centred = centred * weights
+        (squares,) = self._sum_statistics(centred.square().sum(dim=dims))
+        variance = squares / safe_count
         if self.track_running_stats:  # type: ignore[attr-defined]
             with torch.no_grad():
                 self.num_batches_tracked += enough.to(self.num_batches_tracked.dtype)  # type: ignore[attr-defined]
