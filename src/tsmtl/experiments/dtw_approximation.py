@@ -52,6 +52,7 @@ from tsmtl.evaluation.metrics import mae, mse
 from tsmtl.models.dtw_1nn import paired_dtw_distances
 from tsmtl.models.resnet2d import pairwise_distance_matrix
 from tsmtl.models.siamese import SiameseResNet1D, SiameseResNet2D
+from tsmtl.training.distributed import is_main_process
 from tsmtl.training.fingerprint import data_digest, run_fingerprint
 from tsmtl.training.fit import TrainingConfig
 from tsmtl.training.loop import Trainer, TrainingResult, model_device, predict_batched
@@ -327,7 +328,8 @@ def fit_distance_model(
         Parent folder: the run writes ``last.pt``/``best.pt`` of the :class:`Trainer` and
         :data:`MODEL_SPEC_FILE` into ``<checkpoint_dir>/<fingerprint>/``, the fingerprint
         hashing the content of every split's pairs and targets and every setting
-        (:mod:`tsmtl.training.fingerprint`); other pairs or targets never resume it.
+        (:mod:`tsmtl.training.fingerprint`); other pairs or targets never resume it. Under
+        ``torchrun`` only rank 0 writes these files (:func:`~tsmtl.training.distributed.is_main_process`).
     device : str or torch.device
         Through :func:`choose_device`.
     seed : int
@@ -358,8 +360,9 @@ def fit_distance_model(
         settings = {"training": training.fingerprint_settings(), "model": model_kwargs, "normalise_targets": config.get("normalise_targets", True)}
         checkpoint_dir = Path(checkpoint_dir) / run_fingerprint(digest, kind, settings, int(seed))
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        spec = {"kind": kind, "model_kwargs": model_kwargs, "target_scale": scale}
-        (checkpoint_dir / MODEL_SPEC_FILE).write_text(json.dumps(spec, indent=2) + "\n")
+        if is_main_process():  # under torchrun rank 0 alone writes files, like the Trainer's checkpoints
+            spec = {"kind": kind, "model_kwargs": model_kwargs, "target_scale": scale}
+            (checkpoint_dir / MODEL_SPEC_FILE).write_text(json.dumps(spec, indent=2) + "\n")
 
     val_pairs, val_targets = pairs_by_split["val"], targets_by_split["val"]
     trainer = Trainer(
