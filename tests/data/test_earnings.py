@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,3 +56,18 @@ def test_missing_columns_raise():
     prices, _ = _prices()
     with pytest.raises(ValueError, match="earnings frame lacks"):
         earnings_move_windows(prices, pd.DataFrame({"symbol": [], "date": []}))
+
+
+def test_errors_name_the_file_the_frame_came_from(tmp_path):
+    from tsmtl.data.stocks import read_tsaustin_prices
+
+    path = tmp_path / "stock_prices_latest.csv"
+    path.write_text(
+        "symbol,date,open,high,low,close,close_adjusted,volume,split_coefficient\nAAA,2020-01-02,1,1,1,1,1,10,1\n"
+    )
+    prices = read_tsaustin_prices(path)
+    assert prices.attrs["source"] == str(path)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: prices frame lacks columns \['close_adjusted'\]"):
+        earnings_move_windows(prices.drop(columns="close_adjusted"), pd.DataFrame(columns=["symbol", "date", "release_time"]))
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: lookback must be >= 1, got 0"):
+        earnings_move_windows(prices, pd.DataFrame(columns=["symbol", "date", "release_time"]), lookback=0)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tsmtl.data.feeding import FeedingOptions, feed_series, fill_gaps
+from tsmtl.data.feeding import FeedingOptions, feed_series, feed_task_splits, fill_gaps
 from tsmtl.data.types import TimeSeriesData
 
 nan = np.nan
@@ -38,3 +38,11 @@ def test_bad_options_raise():
         FeedingOptions(gaps="spline")
     with pytest.raises(ValueError, match="resample_length"):
         FeedingOptions(length="resample")
+
+
+def test_errors_name_the_task_of_an_unnamed_split():
+    """feed_task_splits gives an unnamed split its task's name, so a refused case says where it is."""
+    empty_case = TimeSeriesData(X=np.array([[[1.0, 2.0]], [[nan, nan]]]), y=np.array([0, 1]), lengths=np.array([2, 0]))
+    options = FeedingOptions(length="resample", resample_length=4)
+    with pytest.raises(ValueError, match=r"^GesturePebbleZ1: case 1 is empty; cannot resample it"):
+        feed_task_splits({"GesturePebbleZ1": {"train": empty_case}}, options)

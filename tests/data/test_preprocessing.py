@@ -4,6 +4,7 @@ data, plus real PhysioNet files."""
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 
 import numpy as np
@@ -540,3 +541,69 @@ def test_package_still_offers_every_name_of_the_old_module():
     assert sorted(package.__all__) == sorted(defined) == sorted(PUBLIC_NAMES_BEFORE_THE_SPLIT)
     for name in PUBLIC_NAMES_BEFORE_THE_SPLIT:
         assert getattr(package, name) is defined[name], name
+
+
+# --------------------------------------------------------------------------- errors name the data (#11 "Bad input, one more pass")
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: sliding_windows(np.arange(5.0), 6, name="A1/real_3"), r"^A1/real_3: window 6 is longer than the series \(5 points\)"),
+        (lambda: sliding_windows(np.arange(5.0), 2, stride=0, name="A1/real_3"), r"^A1/real_3: window and stride must be >= 1"),
+        (lambda: forecasting_windows(np.ones((10, 7)), 8, 4, name="ETTh1 test"), r"^ETTh1 test: 10 time points are fewer than lookback \+ horizon = 12"),
+        (lambda: forecasting_windows(np.ones((10, 7)), 0, 4, name="ETTh1 test"), r"^ETTh1 test: lookback and horizon must be >= 1"),
+    ],
+)
+def test_window_errors_name_the_data(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_window_errors_without_a_name_are_unchanged():
+    with pytest.raises(ValueError, match=r"^window 6 is longer than the series"):
+        sliding_windows(np.arange(5.0), 6)
+
+
+def test_unnamed_data_is_called_so_in_errors():
+    with pytest.raises(ValueError, match=r"^<unnamed dataset>: lengths must have shape \(2,\)"):
+        TimeSeriesData(X=np.zeros((2, 1, 3)), y=None, lengths=np.array([3]))
+    with pytest.raises(ValueError, match=r"^<unnamed dataset>: stratified_split needs class labels"):
+        stratified_split(TimeSeriesData(X=np.zeros((2, 1, 3)), y=None, lengths=np.array([3, 3])))
+
+
+def _sepsis_frame(labels, source=None):
+    frame = pd.DataFrame(
+        {"patient_id": ["p1"] * len(labels), "HR": np.arange(len(labels), dtype=float), "SepsisLabel": labels}
+    )
+    if source:
+        frame.attrs["source"] = source
+    return frame
+
+
+@pytest.mark.parametrize("bad", [2.0, 0.5, -1.0])
+def test_physionet_last_hours_refuses_a_label_outside_0_1_naming_the_source(bad):
+    frame = _sepsis_frame([0.0, bad, 1.0], source="sepsis/training_setA.tar.gz")
+    with pytest.raises(
+        ValueError, match=rf"^sepsis/training_setA.tar.gz: 'SepsisLabel' must be 0 or 1 \(NaN: no label\), found {bad:g} for patient_id 'p1' \(row 1\)"
+    ):
+        physionet_last_hours(frame, hours=3, features=["HR"])
+
+
+def test_physionet_last_hours_takes_nan_labels_and_names_the_function_without_a_source():
+    data = physionet_last_hours(_sepsis_frame([0.0, np.nan, 1.0]), hours=3, features=["HR"])
+    assert data.y.tolist() == [1]
+    with pytest.raises(ValueError, match=r"^physionet_last_hours: frame lacks columns \['Temp'\]"):
+        physionet_last_hours(_sepsis_frame([0.0]), hours=3, features=["Temp"])
+
+
+def test_frame_errors_name_the_file_the_frame_came_from(tmp_path):
+    from tsmtl.data.physionet import PHYSIONET_COLUMNS, read_psv
+
+    path = tmp_path / "p000001.psv"
+    path.write_text("|".join(PHYSIONET_COLUMNS) + "\n" + "|".join(["NaN"] * 39 + ["1", "0"]) + "\n")
+    frame = read_psv(path)
+    assert frame.attrs["source"] == str(path)
+    frame.insert(0, "patient_id", "p000001")
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: columns \['Pulse'\] not in the frame"):
+        forward_fill_frame(frame, columns=["Pulse"])
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: frame lacks columns \['Pulse'\]"):
+        physionet_last_hours(frame, features=["Pulse"])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from tsmtl.data.tasks import describe_protocol, split_task
+from tsmtl.data.tasks import describe_protocol, split_task, split_tasks
 from tsmtl.data.types import TimeSeriesData
 
 
@@ -37,3 +38,32 @@ def test_describe_protocol_lists_every_protocol_and_unrecorded_splits():
     untagged = {"train": _data("C", 5, 2)}
     text = describe_protocol({"A": a, "B": b, "C": untagged})
     assert "60/20/20, seed 0" in text and "80/20" in text and "seed 1" in text and "protocol not recorded" in text
+
+
+# --------------------------------------------------------------------------- errors name the task (#11 "Bad input, one more pass")
+def test_too_few_cases_for_a_stratified_split_names_the_task_and_class():
+    """An unnamed part takes its task's name from the group, so the error says which task."""
+    rng = np.random.default_rng(0)
+    y = np.array(["a"] * 6 + ["rare"] * 2)
+    unnamed = TimeSeriesData(X=rng.normal(size=(8, 1, 4)), y=y, lengths=np.full(8, 4))
+    with pytest.raises(ValueError, match=r"^ECGTiny: class 'rare' \(2 cases\) has too few members to stratify"):
+        split_tasks({"ECGTiny": {"train": unnamed}}, "merge_60_20_20")
+
+
+@pytest.mark.parametrize(
+    ("parts", "options", "message"),
+    [
+        ({"train": "T"}, {"protocol": "official"}, r"^Beef: protocol 'official' needs the archive's TRAIN and TEST, got \['train'\]"),
+        ({"train": "T", "test": "T"}, {"protocol": "official", "val_fraction": 1.5}, r"^Beef: val_fraction must lie in \[0, 1\), got 1.5"),
+        ({"train": "T"}, {"protocol": "random"}, r"^Beef: unknown split protocol 'random'"),
+    ],
+)
+def test_protocol_errors_name_the_task(parts, options, message):
+    group = {"Beef": {key: _data(name, 10, 0) for key, name in parts.items()}}
+    with pytest.raises(ValueError, match=message):
+        split_tasks(group, **options)
+
+
+def test_no_parts_names_the_task():
+    with pytest.raises(ValueError, match=r"^Beef: no splits to work on"):
+        split_task({}, name="Beef")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tsmtl.data.preprocessing.conventions import frame_label
 from tsmtl.data.types import TimeSeriesData
 
 
@@ -51,6 +52,13 @@ def earnings_move_windows(
         One row per kept event (symbol, date, release_time, previous_close,
         reaction_close, ret), plus ``attrs["skipped"]`` counting dropped
         releases by reason.
+
+    Raises
+    ------
+    ValueError
+        A frame without the columns named above, or ``lookback < 1``; the message
+        names the frame's source file (``attrs["source"]``, set by the readers of
+        :mod:`tsmtl.data.stocks`).
     """
     for frame, cols, what in (
         (prices, {"symbol", "date", price_column}, "prices"),
@@ -58,9 +66,9 @@ def earnings_move_windows(
     ):
         missing = cols - set(frame.columns)
         if missing:
-            raise ValueError(f"{what} frame lacks columns {sorted(missing)}")
+            raise ValueError(f"{frame_label(frame, what + ' frame')}: {what} frame lacks columns {sorted(missing)}")
     if lookback < 1:
-        raise ValueError("lookback must be >= 1")
+        raise ValueError(f"{frame_label(prices, 'prices frame')}: lookback must be >= 1, got {lookback}")
 
     skipped = {"no_release_time": 0, "no_prices": 0, "too_little_history": 0, "no_reaction_day": 0}
     windows: list[np.ndarray] = []

@@ -13,7 +13,7 @@ different lengths directly).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -118,5 +118,12 @@ def feed_series(data: TimeSeriesData, options: FeedingOptions) -> TimeSeriesData
 
 
 def feed_task_splits(splits: dict[str, dict[str, TimeSeriesData]], options: FeedingOptions) -> dict[str, dict[str, TimeSeriesData]]:
-    """:func:`feed_series` on every split of every task (each split on its own: no leakage)."""
-    return {task: {name: feed_series(part, options) for name, part in parts.items()} for task, parts in splits.items()}
+    """:func:`feed_series` on every split of every task (each split on its own: no leakage).
+
+    A split without a name takes its task's, so that every error (e.g. an empty case that
+    cannot be resampled) names the task it came from.
+    """
+    return {
+        task: {name: feed_series(part if part.name else replace(part, name=task), options) for name, part in parts.items()}
+        for task, parts in splits.items()
+    }

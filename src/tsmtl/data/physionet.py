@@ -248,6 +248,7 @@ def read_psv(path_or_fileobj: str | os.PathLike | BinaryIO, name: str | None = N
     body, n_rows = _split_member(raw, where)
     values = _parse_bodies([body], [where])
     _check_domains(values, [where], np.array([n_rows]))
+    values.attrs["source"] = where
     return values
 
 
@@ -294,6 +295,7 @@ def load_physionet(source: str | os.PathLike, max_patients: int | None = None) -
         Column ``patient_id`` (str, e.g. ``"p000001"``) then the 41 float64 columns of
         :data:`PHYSIONET_COLUMNS`; one row per ICU hour, patients sorted by id, each
         patient's rows in file order. Training set A: 20,336 patients, 790,215 rows.
+        ``attrs["source"]`` is ``source`` (later errors name it).
 
     Raises
     ------
@@ -339,4 +341,5 @@ def load_physionet(source: str | os.PathLike, max_patients: int | None = None) -
     values = _parse_bodies(bodies, wheres)
     _check_domains(values, wheres, counts)
     values.insert(0, "patient_id", pd.Series(np.repeat(np.array(patient_ids, dtype=object), counts), dtype=str))
+    values.attrs["source"] = str(source)
     return values

@@ -315,6 +315,12 @@ def _check_one_row_per_day(frame: pd.DataFrame, symbols: np.ndarray, dates: np.n
         )
 
 
+def _with_source(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """``frame`` with ``attrs["source"] = where``: errors raised after reading name the file."""
+    frame.attrs["source"] = where
+    return frame
+
+
 def _price_frame(symbol: np.ndarray, dates: np.ndarray, numbers: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(
         {"symbol": pd.Series(symbol, dtype=str), "date": dates, **{c: numbers[c] for c in _PRICE_NUMERIC}}
@@ -355,7 +361,7 @@ def read_tsaustin_prices(path: str | os.PathLike | BinaryIO, dayfirst: bool | No
     _check_values(frame, numbers, where)
     dates = _to_dates(frame, "date", where, dayfirst)
     _check_one_row_per_day(frame, frame["symbol"].to_numpy(), dates, where, "price")
-    return _sorted(_price_frame(frame["symbol"].to_numpy(), dates, numbers))
+    return _with_source(_sorted(_price_frame(frame["symbol"].to_numpy(), dates, numbers)), where)
 
 
 def _require_symbols(frame: pd.DataFrame, column: str, where: str) -> None:
@@ -431,7 +437,7 @@ def read_earnings(path: str | os.PathLike | BinaryIO, dayfirst: bool | None = No
     )
     if "surp" in numbers:
         out["surp"] = numbers["surp"]
-    return _sorted(out)
+    return _with_source(_sorted(out), where)
 
 
 def _ticker_from_filename(where: str) -> str | None:
@@ -485,7 +491,7 @@ def read_individual_stock(path_or_fileobj: str | os.PathLike | BinaryIO, name: s
     numbers["split_coefficient"] = np.ones(len(frame))
     dates = _to_dates(frame, "date", where, None)
     _check_one_row_per_day(frame, names, dates, where, "price")
-    return _sorted(_price_frame(names, dates, numbers))
+    return _with_source(_sorted(_price_frame(names, dates, numbers)), where)
 
 
 def _iter_stock_files(source: Path) -> Iterator[tuple[str, bytes]]:
@@ -541,11 +547,11 @@ def load_stocks_5yr(source: str | os.PathLike) -> pd.DataFrame:
         raise DataFormatError(source, f"tickers present twice: {duplicated}")
     combined = _read_members_at_once(members, tickers, str(source))
     if combined is not None:
-        return combined
+        return _with_source(combined, str(source))
     # Slow path (some member differs from the common layout, or is malformed): member by
     # member, so that an error names its member and line.
     frames = [read_individual_stock(io.BytesIO(raw), name=where) for where, raw in members]
-    return _sorted(pd.concat(frames, ignore_index=True))
+    return _with_source(_sorted(pd.concat(frames, ignore_index=True)), str(source))
 
 
 def _read_members_at_once(members: list[tuple[str, bytes]], tickers: list[str | None], where: str) -> pd.DataFrame | None:

@@ -49,6 +49,7 @@ def split_task(
     protocol: str = "merge_60_20_20",
     seed: int = 0,
     val_fraction: float = 0.0,
+    name: str | None = None,
 ) -> TaskSplit:
     """Apply ``protocol`` to a task's raw ``{"train": ..., "test": ...}`` parts.
 
@@ -64,26 +65,45 @@ def split_task(
         Seed of the stratified splits.
     val_fraction : float
         Only for ``"official"``: fraction of TRAIN held out for validation.
+    name : str, optional
+        The task's name (e.g. the key in a multitask group): the name every error message
+        starts with, and the name given to parts that have none. Default: the first
+        part's name.
 
     Returns
     -------
     dict split name -> TimeSeriesData
         Each split's ``meta`` records ``split_protocol`` and ``split_seed``.
+
+    Raises
+    ------
+    ValueError
+        Naming the task: an unknown protocol, no parts, ``"official"`` without TRAIN and
+        TEST, a ``val_fraction`` outside [0, 1), and what the stratified splits refuse (a
+        class with too few cases, one class only; see
+        :func:`~tsmtl.data.preprocessing.splits.stratified_split`).
     """
+    label = name or next((part.name for part in parts.values() if part.name), "") or "<unnamed task>"
     if protocol not in PROTOCOLS:
-        raise ValueError(f"unknown split protocol {protocol!r}; choose one of {PROTOCOLS}")
+        raise ValueError(f"{label}: unknown split protocol {protocol!r}; choose one of {PROTOCOLS}")
     if not parts:
-        raise ValueError("no splits to work on")
+        raise ValueError(f"{label}: no splits to work on")
+    if not 0 <= val_fraction < 1:
+        raise ValueError(f"{label}: val_fraction must lie in [0, 1), got {val_fraction}")
+    parts = {key: part if part.name else dataclasses.replace(part, name=label) for key, part in parts.items()}
     tag = {"split_protocol": protocol, "split_seed": int(seed)}
-    return {key: dataclasses.replace(part, meta={**part.meta, **tag}) for key, part in _apply_protocol(parts, protocol, seed, val_fraction).items()}
+    made = _apply_protocol(parts, protocol, seed, val_fraction, label)
+    return {key: dataclasses.replace(part, meta={**part.meta, **tag}) for key, part in made.items()}
 
 
-def _apply_protocol(parts: Mapping[str, TimeSeriesData], protocol: str, seed: int, val_fraction: float) -> TaskSplit:
+def _apply_protocol(
+    parts: Mapping[str, TimeSeriesData], protocol: str, seed: int, val_fraction: float, label: str
+) -> TaskSplit:
     """The splits of :func:`split_task`, before they are tagged with the protocol and seed."""
     name = next(iter(parts.values())).name
     if protocol == "official":
         if "train" not in parts or "test" not in parts:
-            raise ValueError(f"{name}: protocol 'official' needs the archive's TRAIN and TEST, got {sorted(parts)}")
+            raise ValueError(f"{label}: protocol 'official' needs the archive's TRAIN and TEST, got {sorted(parts)}")
         out = {"train": parts["train"], "test": parts["test"]}
         if val_fraction > 0:
             inner = stratified_split(
@@ -104,8 +124,8 @@ def split_tasks(
     seed: int = 0,
     val_fraction: float = 0.0,
 ) -> dict[str, TaskSplit]:
-    """:func:`split_task` for every task of a group (same protocol and seed)."""
-    return {name: split_task(parts, protocol, seed, val_fraction) for name, parts in tasks.items()}
+    """:func:`split_task` for every task of a group (same protocol and seed); errors name the task."""
+    return {name: split_task(parts, protocol, seed, val_fraction, name=name) for name, parts in tasks.items()}
 
 
 def describe_protocol(splits: Mapping[str, Mapping[str, TimeSeriesData]]) -> str:

@@ -44,18 +44,19 @@ class TimeSeriesData:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        label = self.name or "<unnamed dataset>"
         if self.X.ndim != 3:
-            raise ValueError(f"{self.name}: X must be 3-D (n_cases, n_channels, n_timepoints), got shape {self.X.shape}")
+            raise ValueError(f"{label}: X must be 3-D (n_cases, n_channels, n_timepoints), got shape {self.X.shape}")
         n = self.X.shape[0]
         self.lengths = np.asarray(self.lengths, dtype=np.int64)
         if self.lengths.shape != (n,):
-            raise ValueError(f"{self.name}: lengths must have shape ({n},), got {self.lengths.shape}")
+            raise ValueError(f"{label}: lengths must have shape ({n},), got {self.lengths.shape}")
         if self.y is not None:
             self.y = np.asarray(self.y)
             if self.y.shape != (n,):
-                raise ValueError(f"{self.name}: y must have shape ({n},), got {self.y.shape}")
+                raise ValueError(f"{label}: y must have shape ({n},), got {self.y.shape}")
         if n and (self.lengths.min() < 0 or self.lengths.max() > self.X.shape[2]):
-            raise ValueError(f"{self.name}: lengths must lie in [0, {self.X.shape[2]}]")
+            raise ValueError(f"{label}: lengths must lie in [0, {self.X.shape[2]}]")
 
     @property
     def n_cases(self) -> int:
@@ -77,7 +78,7 @@ class TimeSeriesData:
     def classes(self) -> np.ndarray:
         """Sorted unique labels."""
         if self.y is None:
-            raise ValueError(f"{self.name}: unlabelled data has no classes")
+            raise ValueError(f"{self.name or '<unnamed dataset>'}: unlabelled data has no classes")
         return np.unique(self.y)
 
     @property

@@ -158,9 +158,11 @@ def read_yahoo_csv(path: str | os.PathLike, changepoints_as_anomalies: bool = Fa
     label = np.zeros(len(text), dtype=np.int8)
     for column in label_columns:
         label |= numbers[column].astype(np.int8)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {"timestamp": timestamps.astype(np.int64), "value": numbers[columns["value"]], "is_anomaly": label}
     )
+    frame.attrs["source"] = str(path)
+    return frame
 
 
 def _numeric_column(text: pd.DataFrame, column: str, path: Path) -> np.ndarray:
@@ -243,4 +245,5 @@ def load_yahoo_benchmark(
     frame = pd.concat(frames, ignore_index=True)
     frame["benchmark"] = frame["benchmark"].astype(str)
     frame["series_id"] = frame["series_id"].astype(str)
+    frame.attrs["source"] = str(root)
     return frame

@@ -23,6 +23,7 @@ import pandas as pd
 
 from tsmtl.data.preprocessing.conventions import (
     dataset_label,
+    frame_label,
     observed_mask,
     with_step,
     within_length,
@@ -152,12 +153,13 @@ def forward_fill_frame(
     defaults to every column except ``by``. Returns a new frame with the same index and
     column order; ``fill_leading`` fills what is still missing before a group's first value.
     """
+    where = frame_label(frame, "forward_fill_frame")
     if by not in frame.columns:
-        raise ValueError(f"forward_fill_frame: no column {by!r} to group by (columns: {list(frame.columns)})")
+        raise ValueError(f"{where}: no column {by!r} to group by (columns: {list(frame.columns)})")
     columns = [c for c in frame.columns if c != by] if columns is None else list(columns)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"forward_fill_frame: columns {missing} not in the frame")
+        raise ValueError(f"{where}: columns {missing} not in the frame")
     out = frame.copy()
     filled = frame.groupby(by, sort=False)[columns].ffill()  # same row order as ``frame``
     if fill_leading is not None:
@@ -259,14 +261,15 @@ def adf_difference_frame(
     Returns ``(frame, {column: d})``.
     """
     columns = list(frame.select_dtypes("number").columns) if columns is None else list(columns)
+    where = frame_label(frame, "adf_difference_frame")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"adf_difference_frame: columns {missing} not in the frame")
+        raise ValueError(f"{where}: columns {missing} not in the frame")
     out = frame.copy()
     orders: dict[str, int] = {}
     for column in columns:
         values = frame[column].to_numpy(dtype=np.float64)
-        differenced, d = adf_difference(values, name=f"column {column!r}", **adf_options)
+        differenced, d = adf_difference(values, name=f"{where} column {column!r}", **adf_options)
         out[column] = np.concatenate([np.full(d, np.nan), differenced])
         orders[column] = d
     return out, orders

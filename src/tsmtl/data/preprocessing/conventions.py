@@ -4,7 +4,8 @@ A :class:`~tsmtl.data.types.TimeSeriesData` holds ``X`` (n_cases, n_channels, n_
 NaN-padded after each case's true length ``lengths[i]``; NaN *inside* ``[0, lengths[i])``
 is a missing value (a gap). :func:`within_length` and :func:`observed_mask` give those
 masks; :func:`with_step` appends the record every value-changing function leaves in
-``meta["preprocessing"]``; :func:`dataset_label` is how error messages name the dataset.
+``meta["preprocessing"]``; :func:`dataset_label` is how error messages name the dataset, and
+:func:`frame_label` how they name a long DataFrame (the file it was read from).
 Split out of ``tsmtl/data/preprocessing.py`` by issue #11 ("Layout").
 """
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from tsmtl.data.types import TimeSeriesData
 
-__all__ = ["dataset_label", "observed_mask", "plain_value", "require_labels", "with_step", "within_length"]
+__all__ = ["dataset_label", "frame_label", "observed_mask", "plain_value", "require_labels", "with_step", "within_length"]
 
 
 def within_length(data: TimeSeriesData) -> np.ndarray:
@@ -44,6 +45,13 @@ def with_step(meta: dict[str, Any], step: dict[str, Any]) -> dict[str, Any]:
 def dataset_label(data: TimeSeriesData) -> str:
     """The name every error message starts with: ``data.name``, or ``"<unnamed dataset>"``."""
     return data.name or "<unnamed dataset>"
+
+
+def frame_label(frame: Any, default: str) -> str:
+    """How error messages name a long DataFrame: its ``attrs["source"]`` (the file or archive the
+    readers record), else ``attrs["name"]``, else ``default`` (e.g. the function's name)."""
+    attrs = getattr(frame, "attrs", None) or {}
+    return str(attrs.get("source") or attrs.get("name") or default)
 
 
 def require_labels(data: TimeSeriesData, what: str) -> np.ndarray:

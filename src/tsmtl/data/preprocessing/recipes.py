@@ -21,6 +21,7 @@ import pandas as pd
 from tsmtl.data.preprocessing.cleaning import forward_fill_frame
 from tsmtl.data.preprocessing.conventions import (
     dataset_label,
+    frame_label,
     observed_mask,
     plain_value,
     require_labels,
@@ -81,21 +82,36 @@ def physionet_last_hours(
         ``y`` int64 (n_patients,); patients sorted by id. ``meta``: ``patient_id``,
         ``features``, ``n_hours_kept`` (int64), ``sepsis_label`` (float64 (n_patients, hours),
         the hourly labels aligned with ``X``, NaN where no row).
+
+    Raises
+    ------
+    ValueError
+        Naming the frame's source (``attrs["source"]``, set by ``load_physionet``): missing
+        columns, no rows, an hourly label other than 0, 1 or NaN, bad ``hours``/``align``.
     """
     if features is None:
         from tsmtl.data.physionet import PAPER_FEATURES  # lazy: keeps this module importable alone
 
         features = PAPER_FEATURES
     features = list(features)
+    where = frame_label(frame, "physionet_last_hours")
     if hours < 1:
-        raise ValueError(f"hours must be >= 1, got {hours}")
+        raise ValueError(f"{where}: hours must be >= 1, got {hours}")
     if align not in ("start", "end"):
-        raise ValueError(f"align must be 'start' or 'end', got {align!r}")
+        raise ValueError(f"{where}: align must be 'start' or 'end', got {align!r}")
     missing = [c for c in (by, *features, label) if c not in frame.columns]
     if missing:
-        raise ValueError(f"physionet_last_hours: frame lacks columns {missing}")
+        raise ValueError(f"{where}: frame lacks columns {missing}")
     if frame.empty:
-        raise ValueError("physionet_last_hours: the frame has no rows")
+        raise ValueError(f"{where}: the frame has no rows")
+    hourly_labels = frame[label].to_numpy(dtype=np.float64)
+    outside = ~np.isnan(hourly_labels) & ~np.isin(hourly_labels, (0.0, 1.0))
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0])
+        raise ValueError(
+            f"{where}: {label!r} must be 0 or 1 (NaN: no label), found {hourly_labels[row]:g} "
+            f"for {by} {frame[by].iloc[row]!r} (row {row})"
+        )
 
     filled = forward_fill_frame(frame[[by, *features]], by=by)
     patient = frame[by].to_numpy()
@@ -113,10 +129,9 @@ def physionet_last_hours(
     X = np.full((len(ids), len(features), hours), np.nan)
     X[case[keep], :, column] = filled[features].to_numpy(dtype=np.float64)[keep]
     hourly = np.full((len(ids), hours), np.nan)
-    labels = frame[label].to_numpy(dtype=np.float64)
-    hourly[case[keep], column] = labels[keep]
+    hourly[case[keep], column] = hourly_labels[keep]
     septic = np.zeros(len(ids), dtype=bool)
-    np.logical_or.at(septic, case, labels == 1)
+    np.logical_or.at(septic, case, hourly_labels == 1)
 
     lengths = n_kept if align == "start" else np.full(len(ids), hours, dtype=np.int64)
     meta = with_step(

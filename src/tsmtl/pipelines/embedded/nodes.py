@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsmtl.data.preprocessing import adf_difference, sliding_windows
+from tsmtl.data.preprocessing.cleaning import adf_difference
+from tsmtl.data.preprocessing.windows import sliding_windows
 
 log = logging.getLogger(__name__)
 
