@@ -13,7 +13,7 @@ from tsmtl.data.aeon_datasets import (
     load_embedded_anomaly,
     load_embedded_classification,
 )
-from tsmtl.data.errors import DataNotFoundError
+from tsmtl.data.errors import DataFormatError, DataNotFoundError
 
 
 @pytest.fixture
@@ -86,3 +86,16 @@ def test_kdd_tsad_135(no_network):
 def test_unknown_anomaly_name():
     with pytest.raises(DataNotFoundError):
         load_embedded_anomaly("Daphnet_S06R02E0")
+
+
+def test_anomaly_label_outside_0_1_names_file_and_line(tmp_path, monkeypatch):
+    """A damaged bundled CSV (here a copy under tmp_path) is refused with its file and line."""
+    import tsmtl.data.aeon_datasets as aeon_datasets
+
+    folder, stem = aeon_datasets.EMBEDDED_ANOMALY["KDD-TSAD_135"]
+    (tmp_path / folder).mkdir()
+    path = tmp_path / folder / f"{stem}_TEST.csv"
+    path.write_text("timestamp,value,is_anomaly\n0,1.5,0\n1,2.5,2\n")
+    monkeypatch.setattr(aeon_datasets, "AEON_DATA_DIR", tmp_path)
+    with pytest.raises(DataFormatError, match=rf"{stem}_TEST.csv, line 3: is_anomaly 2 is not 0 or 1"):
+        load_embedded_anomaly("KDD-TSAD_135")

@@ -148,8 +148,10 @@ def load_embedded_anomaly(name: str = "KDD-TSAD_135") -> pd.DataFrame:
     values, labels = load_from_timeeval_csv_file(test_path)
     if values.ndim != 1:
         raise DataFormatError(test_path, f"expected one value column, found {values.shape[1]}")
-    if not np.isin(labels, (0, 1)).all():
-        raise DataFormatError(test_path, "is_anomaly must be 0 or 1")
+    outside = np.flatnonzero(~np.isin(labels, (0, 1)))
+    if outside.size:  # one header line, then one row per point
+        row = int(outside[0])
+        raise DataFormatError(test_path, f"is_anomaly {labels[row].item()!r} is not 0 or 1", line=row + 2)
     frame = pd.DataFrame(
         {
             "timestamp": np.arange(len(values), dtype=np.int64),
