@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -17,12 +17,12 @@ from tsmtl.data.types import TimeSeriesData
 log = logging.getLogger(__name__)
 
 
-def select_tasks(
-    archive: Mapping[str, Any], names: list[str] | Mapping[str, list[str]]
-) -> tuple[dict[str, Any], pd.DataFrame]:
+def select_tasks(archive: Mapping[str, Any], names: Collection[str]) -> tuple[dict[str, Any], pd.DataFrame]:
     """Load the ``names`` present in ``archive``; report (and log) the absent ones.
 
-    ``names`` is a list, or ``{group: [names]}`` (the ResNet2D paper's groups).
+    ``names`` is a list, or ``{group: [names]}`` (the ResNet2D paper's groups). It is annotated
+    ``Collection[str]`` (both are) rather than a union, which Kedro's parameter validation warns
+    about on every run (issue #11).
     Returns the loaded ``{name: {"train", "test"}}`` and a table
     ``group, task, present, splits`` so a run says what it could not find.
     """

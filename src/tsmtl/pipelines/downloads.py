@@ -13,7 +13,7 @@ failure at the end. Issue #11 ("Layout") moved the manifest and layout logic int
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import pandas as pd
@@ -30,7 +30,7 @@ from tsmtl.data.download.yahoo import yahoo_s5_instructions
 log = logging.getLogger(__name__)
 
 
-def _names(configured: list[str] | None, default: list[str] | Mapping[str, list[str]]) -> list[str]:
+def _names(configured: list[str] | None, default: Collection[str]) -> list[str]:
     """The configured list, else ``default`` (a list or ``{group: [names]}``), without repeats."""
     if configured:
         names = list(configured)
@@ -50,9 +50,7 @@ def _options(settings: Mapping[str, Any], timeout: float) -> dict[str, Any]:
     }
 
 
-def fetch_ucr(
-    settings: Mapping[str, Any], groups: list[str] | Mapping[str, list[str]], dest: str
-) -> pd.DataFrame:
+def fetch_ucr(settings: Mapping[str, Any], groups: Collection[str], dest: str) -> pd.DataFrame:
     """Download UCR problems into ``<dest>/ucr/<Name>/`` (:func:`tsmtl.data.download.ucr_uea.download_ucr`).
 
     Parameters
@@ -60,9 +58,10 @@ def fetch_ucr(
     settings : mapping
         ``params:download.ucr``: ``datasets`` (list, or null for every task of
         ``groups``), ``base_url`` (null: the official server), ``timeout``, ``overwrite``.
-    groups : list or mapping of str to list
+    groups : list of str, or mapping of str to list of str
         ``params:ucr.groups``: the ResNet2D paper's 25 tasks in 7 groups (Table I), the
-        default list.
+        default list. Annotated ``Collection[str]`` (both are) rather than a union, which
+        Kedro's parameter validation warns about on every run (issue #11).
     dest : str
         ``params:download.dest`` (default ``data/01_raw``).
 
