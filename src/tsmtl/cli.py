@@ -25,6 +25,7 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.cli.registry import describe_registered_pipeline, list_registered_pipelines
 from kedro.framework.cli.utils import CONTEXT_SETTINGS
+from kedro.framework.project import pipelines as kedro_pipelines
 
 from tsmtl.pipeline_registry import pipeline_names
 
@@ -98,6 +99,22 @@ run = checked_command(kedro_run, _run_pipeline_names, before=_to_project_root)
 describe = checked_command(describe_registered_pipeline, lambda kwargs: [kwargs["name"]])
 
 
+def _list_all_pipelines(**kwargs: Any) -> Any:
+    """Kedro's ``registry list``, after lifting the one-name filter an earlier ``describe`` or run left
+    on the lazy registry in this process (Kedro's ``list`` would then show that name only)."""
+    kedro_pipelines.set_requested(None)
+    return list_registered_pipelines.callback(**kwargs)
+
+
+list_all = click.Command(
+    name="list",
+    params=list_registered_pipelines.params,
+    callback=_list_all_pipelines,
+    help=list_registered_pipelines.help,
+    context_settings=list_registered_pipelines.context_settings,
+)
+
+
 @click.group(context_settings=CONTEXT_SETTINGS, name="kedro")  # merged with Kedro's project commands, ahead of them
 def cli() -> None:
     """Project specific commands of tsmtl (``run`` and ``registry`` check pipeline names)."""
@@ -108,6 +125,6 @@ def registry() -> None:
     """Commands for working with registered pipelines."""
 
 
-registry.add_command(list_registered_pipelines, "list")
+registry.add_command(list_all, "list")
 registry.add_command(describe, "describe")
 cli.add_command(run)
