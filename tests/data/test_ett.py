@@ -202,9 +202,26 @@ def test_dates_must_increase(tmp_path):
 @pytest.mark.parametrize(
     ("name", "rows", "line", "message"),
     [
-        ("ETTh3.csv", [0, 1, 3], 4, "date 2016-07-01 03:00:00 comes 0 days 02:00:00 after 2016-07-01 01:00:00; ETTh files have one row every 0 days 01:00:00"),
-        ("ETTm3.csv", [0, 1], 3, "comes 0 days 01:00:00 after 2016-07-01 00:00:00; ETTm files have one row every 0 days 00:15:00"),
-        ("other.csv", [0, 2, 3], 4, "comes 0 days 01:00:00 after 2016-07-01 02:00:00; rows must be evenly spaced like the first two (0 days 02:00:00 apart)"),
+        (
+            "ETTh3.csv",
+            [0, 1, 3],
+            4,
+            "date 2016-07-01 03:00:00 comes 0 days 02:00:00 after 2016-07-01 01:00:00; "
+            "ETTh files have one row every 0 days 01:00:00",
+        ),
+        (
+            "ETTm3.csv",
+            [0, 1],
+            3,
+            "comes 0 days 01:00:00 after 2016-07-01 00:00:00; ETTm files have one row every 0 days 00:15:00",
+        ),
+        (
+            "other.csv",
+            [0, 2, 3],
+            4,
+            "comes 0 days 01:00:00 after 2016-07-01 02:00:00; "
+            "rows must be evenly spaced like the first two (0 days 02:00:00 apart)",
+        ),
     ],
 )
 def test_skipped_or_uneven_time_step(tmp_path, name, rows, line, message):

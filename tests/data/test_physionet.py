@@ -203,7 +203,11 @@ def test_not_an_archive(tmp_path):
     [
         ([{}, {"SepsisLabel": 2}], 3, "column 'SepsisLabel': 2 is not 0 or 1 (the hourly label is never missing)"),
         ([{"SepsisLabel": 0.5}], 2, "column 'SepsisLabel': 0.5 is not 0 or 1"),
-        ([{}, {}, {"SepsisLabel": float("nan")}], 4, "column 'SepsisLabel': nan is not 0 or 1 (the hourly label is never missing)"),
+        (
+            [{}, {}, {"SepsisLabel": float("nan")}],
+            4,
+            "column 'SepsisLabel': nan is not 0 or 1 (the hourly label is never missing)",
+        ),
         ([{"Gender": 2}], 2, "column 'Gender': 2 is not 0 or 1 (or NaN for missing)"),
         ([{}, {"Unit1": 0.5}], 3, "column 'Unit1': 0.5 is not 0 or 1 (or NaN for missing)"),
         ([{"Age": -3}], 2, "column 'Age': -3 is outside [0, 100] years"),

@@ -543,14 +543,23 @@ def test_package_still_offers_every_name_of_the_old_module():
         assert getattr(package, name) is defined[name], name
 
 
-# --------------------------------------------------------------------------- errors name the data (#11 "Bad input, one more pass")
+# ------------------------------------------------------------------ errors name the data (#11 "Bad input, one more pass")
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: sliding_windows(np.arange(5.0), 6, name="A1/real_3"), r"^A1/real_3: window 6 is longer than the series \(5 points\)"),
+        (
+            lambda: sliding_windows(np.arange(5.0), 6, name="A1/real_3"),
+            r"^A1/real_3: window 6 is longer than the series \(5 points\)",
+        ),
         (lambda: sliding_windows(np.arange(5.0), 2, stride=0, name="A1/real_3"), r"^A1/real_3: window and stride must be >= 1"),
-        (lambda: forecasting_windows(np.ones((10, 7)), 8, 4, name="ETTh1 test"), r"^ETTh1 test: 10 time points are fewer than lookback \+ horizon = 12"),
-        (lambda: forecasting_windows(np.ones((10, 7)), 0, 4, name="ETTh1 test"), r"^ETTh1 test: lookback and horizon must be >= 1"),
+        (
+            lambda: forecasting_windows(np.ones((10, 7)), 8, 4, name="ETTh1 test"),
+            r"^ETTh1 test: 10 time points are fewer than lookback \+ horizon = 12",
+        ),
+        (
+            lambda: forecasting_windows(np.ones((10, 7)), 0, 4, name="ETTh1 test"),
+            r"^ETTh1 test: lookback and horizon must be >= 1",
+        ),
     ],
 )
 def test_window_errors_name_the_data(call, message):
@@ -571,9 +580,7 @@ def test_unnamed_data_is_called_so_in_errors():
 
 
 def _sepsis_frame(labels, source=None):
-    frame = pd.DataFrame(
-        {"patient_id": ["p1"] * len(labels), "HR": np.arange(len(labels), dtype=float), "SepsisLabel": labels}
-    )
+    frame = pd.DataFrame({"patient_id": ["p1"] * len(labels), "HR": np.arange(len(labels), dtype=float), "SepsisLabel": labels})
     if source:
         frame.attrs["source"] = source
     return frame
@@ -583,7 +590,9 @@ def _sepsis_frame(labels, source=None):
 def test_physionet_last_hours_refuses_a_label_outside_0_1_naming_the_source(bad):
     frame = _sepsis_frame([0.0, bad, 1.0], source="sepsis/training_setA.tar.gz")
     with pytest.raises(
-        ValueError, match=rf"^sepsis/training_setA.tar.gz: 'SepsisLabel' must be 0 or 1 \(NaN: no label\), found {bad:g} for patient_id 'p1' \(row 1\)"
+        ValueError,
+        match=rf"^sepsis/training_setA.tar.gz: 'SepsisLabel' must be 0 or 1 \(NaN: no label\), "
+        rf"found {bad:g} for patient_id 'p1' \(row 1\)",
     ):
         physionet_last_hours(frame, hours=3, features=["HR"])
 

@@ -279,7 +279,15 @@ def test_stocks_5yr_missing_and_empty(tmp_path):
 
 
 # ----------------------------------------------------------------------------- values against their meaning (#11)
-PRICE_ROW = {"open": "1", "high": "2", "low": "0.5", "close": "1.5", "close_adjusted": "0.7", "volume": "100", "split_coefficient": "1"}
+PRICE_ROW = {
+    "open": "1",
+    "high": "2",
+    "low": "0.5",
+    "close": "1.5",
+    "close_adjusted": "0.7",
+    "volume": "100",
+    "split_coefficient": "1",
+}
 
 
 def price_line(symbol: str, date: str, **cells: str) -> str:
@@ -314,14 +322,18 @@ def test_prices_missing_values_pass(tmp_path):
 def test_prices_two_rows_for_one_day(tmp_path):
     text = f"{PRICE_HEADER}\n{price_line('X', '2000-01-03')}\n{price_line('Y', '2000-01-03')}\n{price_line('X', '2000-01-03')}\n"
     path = write(tmp_path, "p.csv", text)
-    with pytest.raises(DataFormatError, match=r"p.csv, line 4: X has a second price row for 2000-01-03 \(the first is on line 2\)"):
+    with pytest.raises(
+        DataFormatError, match=r"p.csv, line 4: X has a second price row for 2000-01-03 \(the first is on line 2\)"
+    ):
         read_tsaustin_prices(path)
 
 
 @pytest.mark.parametrize("quarter", ["Q5", "2017-06", "June-09", "17-jun"])
 def test_earnings_quarter_outside_the_written_forms(tmp_path, quarter):
     path = write(tmp_path, "e.csv", f"{EARNINGS_HEADER}\nA,11/19/12,12-Oct,0.8,0.84,post\nA,2/14/13,{quarter},0.66,0.63,pre\n")
-    with pytest.raises(DataFormatError, match=re.escape(f"e.csv, line 3: qtr {quarter!r} is not YY-Mon (17-Jun), Mon-YY (Jun-09)")):
+    with pytest.raises(
+        DataFormatError, match=re.escape(f"e.csv, line 3: qtr {quarter!r} is not YY-Mon (17-Jun), Mon-YY (Jun-09)")
+    ):
         read_earnings(path)
 
 
@@ -333,7 +345,9 @@ def test_earnings_infinite_eps(tmp_path):
 
 def test_earnings_two_releases_on_one_day(tmp_path):
     path = write(tmp_path, "e.csv", f"{EARNINGS_HEADER}\nA,11/19/12,12-Oct,0.8,0.84,post\nA,11/19/12,12-Oct,0.8,0.84,pre\n")
-    with pytest.raises(DataFormatError, match=r"e.csv, line 3: A has a second earnings row for 2012-11-19 \(the first is on line 2\)"):
+    with pytest.raises(
+        DataFormatError, match=r"e.csv, line 3: A has a second earnings row for 2012-11-19 \(the first is on line 2\)"
+    ):
         read_earnings(path)
 
 

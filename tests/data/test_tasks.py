@@ -40,7 +40,7 @@ def test_describe_protocol_lists_every_protocol_and_unrecorded_splits():
     assert "60/20/20, seed 0" in text and "80/20" in text and "seed 1" in text and "protocol not recorded" in text
 
 
-# --------------------------------------------------------------------------- errors name the task (#11 "Bad input, one more pass")
+# ------------------------------------------------------------------ errors name the task (#11 "Bad input, one more pass")
 def test_too_few_cases_for_a_stratified_split_names_the_task_and_class():
     """An unnamed part takes its task's name from the group, so the error says which task."""
     rng = np.random.default_rng(0)
@@ -53,8 +53,16 @@ def test_too_few_cases_for_a_stratified_split_names_the_task_and_class():
 @pytest.mark.parametrize(
     ("parts", "options", "message"),
     [
-        ({"train": "T"}, {"protocol": "official"}, r"^Beef: protocol 'official' needs the archive's TRAIN and TEST, got \['train'\]"),
-        ({"train": "T", "test": "T"}, {"protocol": "official", "val_fraction": 1.5}, r"^Beef: val_fraction must lie in \[0, 1\), got 1.5"),
+        (
+            {"train": "T"},
+            {"protocol": "official"},
+            r"^Beef: protocol 'official' needs the archive's TRAIN and TEST, got \['train'\]",
+        ),
+        (
+            {"train": "T", "test": "T"},
+            {"protocol": "official", "val_fraction": 1.5},
+            r"^Beef: val_fraction must lie in \[0, 1\), got 1.5",
+        ),
         ({"train": "T"}, {"protocol": "random"}, r"^Beef: unknown split protocol 'random'"),
     ],
 )

@@ -117,7 +117,9 @@ def test_inconsistent_channels_names_its_line(tmp_path):
 
 def test_label_outside_declared_classes(tmp_path):
     path = _write(tmp_path / "D_TRAIN.ts", HEADER.format(eq="true") + "1,2:3,4:a\n1,2:3,4:zzz\n")
-    with pytest.raises(DataFormatError, match=r"D_TRAIN.ts, line 9: case 2 has label 'zzz', not in the header's @classLabel") as info:
+    with pytest.raises(
+        DataFormatError, match=r"D_TRAIN.ts, line 9: case 2 has label 'zzz', not in the header's @classLabel"
+    ) as info:
         read_uea_file(path)
     assert "(line 6;" in str(info.value)  # where @classLabel was declared
 
@@ -225,16 +227,31 @@ def test_header_tags_that_contradict_or_are_missing(tmp_path, text, line, messag
     ("replace", "cases", "line", "message"),
     [
         # aeon itself refuses unequal lengths under @equalLength true; the message says why
-        ({}, "1,2:3,4:a\n5,6,7:8,9,10:b\n", 11, "case 2 has 3 values per channel, case 1 has 2, but the header has '@equalLength true' (line 6)"),
+        (
+            {},
+            "1,2:3,4:a\n5,6,7:8,9,10:b\n",
+            11,
+            "case 2 has 3 values per channel, case 1 has 2, but the header has '@equalLength true' (line 6)",
+        ),
         # aeon checks @univariate only from the second case on
-        ({3: "@univariate true", 4: "@dimensions 1"}, "1,2:3,4:a\n", 10, "case 1 has 2 channels but the header has '@univariate true' (line 4)"),
+        (
+            {3: "@univariate true", 4: "@dimensions 1"},
+            "1,2:3,4:a\n",
+            10,
+            "case 1 has 2 channels but the header has '@univariate true' (line 4)",
+        ),
         ({4: "@dimensions 3"}, CASES, 10, "case 1 has 2 channels but the header has '@dimensions 3' (line 5)"),
         ({6: "@seriesLength 3"}, CASES, 10, "case 1 has 2 values per channel but the header has '@seriesLength 3' (line 7)"),
         ({}, "1,2:3,4:a\n5,?:7,8:b\n", 11, "case 2 has a missing value (? or NaN) but the header has '@missing false' (line 3)"),
         ({}, "1,2:3,4:a\n5,6:7,8:9,10:b\n", 11, "case 2 has 3 channels (':'-separated fields), case 1 has 2"),
         ({}, "1,2:3,4:a\n5,6:7:b\n", 11, "case 2: its channels have [2, 1] values"),
         ({7: "@classLabel false"}, CASES, 10, "non-numeric value 'a' (@classLabel false: the last field is read as a channel)"),
-        ({7: "@targetLabel true"}, "1,2:3,4:0.5\n5,6:7,8:high\n", 11, "case 2: @targetLabel true but the target 'high' is not a number"),
+        (
+            {7: "@targetLabel true"},
+            "1,2:3,4:0.5\n5,6:7,8:high\n",
+            11,
+            "case 2: @targetLabel true but the target 'high' is not a number",
+        ),
         ({}, "1,2:3,inf:a\n", 10, "case 1 has an infinite value"),
     ],
 )

@@ -241,7 +241,9 @@ def ett_borders(
         if steps_per_hour is None:
             steps_per_hour = _steps_per_hour_from_name(str(name_or_n_rows))
             if steps_per_hour is None:
-                raise ValueError(f"{label}: cannot tell the ETT frequency from {name_or_n_rows!r}: expected a name starting ETTh or ETTm")
+                raise ValueError(
+                    f"{label}: cannot tell the ETT frequency from {name_or_n_rows!r}: expected a name starting ETTh or ETTm"
+                )
     if steps_per_hour not in (1, 4):
         raise ValueError(f"{label}: steps_per_hour must be 1 (ETTh) or 4 (ETTm), got {steps_per_hour}")
     train_end = _TRAIN_HOURS * steps_per_hour

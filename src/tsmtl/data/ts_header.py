@@ -97,7 +97,9 @@ class TsHeader:
         spelling = _SPELLING[tag]
         if tag not in self.values:
             default = _AEON_DEFAULTS.get(tag)
-            return f"no {spelling} tag (aeon then assumes {str(default).lower()})" if default is not None else f"no {spelling} tag"
+            return (
+                f"no {spelling} tag (aeon then assumes {str(default).lower()})" if default is not None else f"no {spelling} tag"
+            )
         value = self.values[tag]
         shown = str(value).lower() if isinstance(value, bool) else str(value)
         return f"'{spelling} {shown}' (line {self.lines[tag]})"
@@ -169,7 +171,9 @@ def read_ts_header(path: str | Path) -> TsHeader:
                 if key == "classlabel":
                     value, labels = _parse_class_label(tokens, path, number)
                     if "classlabel" in header.values and (header.values["classlabel"], header.class_values) != (value, labels):
-                        raise DataFormatError(path, f"@classLabel given twice with different values (also line {header.lines[key]})", line=number)
+                        raise DataFormatError(
+                            path, f"@classLabel given twice with different values (also line {header.lines[key]})", line=number
+                        )
                     header = TsHeader({**header.values, key: value}, labels, {**header.lines, key: number})
                     continue
                 value = _parse_value(key, tokens, path, number)
@@ -203,7 +207,9 @@ def _parse_class_label(tokens: list[str], path: Path, number: int) -> tuple[bool
 def _check_header_consistency(header: TsHeader, path: Path) -> None:
     values, lines = header.values, header.lines
     if values.get("univariate") is True and values.get("dimensions", 1) != 1:
-        raise DataFormatError(path, f"{header.cite('univariate')} contradicts {header.cite('dimensions')}", line=lines["dimensions"])
+        raise DataFormatError(
+            path, f"{header.cite('univariate')} contradicts {header.cite('dimensions')}", line=lines["dimensions"]
+        )
     if values.get("classlabel") is True and values.get("targetlabel") is True:
         raise DataFormatError(
             path,
@@ -252,28 +258,43 @@ def check_cases_against_header(
 
     if header.effective("univariate") and (channels != 1).any():
         i = first(channels != 1)
-        raise DataFormatError(path, f"case {i + 1} has {channels[i]} channels but the header has {header.cite('univariate')}", line=header.case_line(i))
+        raise DataFormatError(
+            path,
+            f"case {i + 1} has {channels[i]} channels but the header has {header.cite('univariate')}",
+            line=header.case_line(i),
+        )
     if "dimensions" in header.values and (channels != header.values["dimensions"]).any():
         i = first(channels != header.values["dimensions"])
-        raise DataFormatError(path, f"case {i + 1} has {channels[i]} channels but the header has {header.cite('dimensions')}", line=header.case_line(i))
+        raise DataFormatError(
+            path,
+            f"case {i + 1} has {channels[i]} channels but the header has {header.cite('dimensions')}",
+            line=header.case_line(i),
+        )
     if header.effective("equallength"):
         if (widths != widths[0]).any():
             i = first(widths != widths[0])
             raise DataFormatError(
                 path,
-                f"case {i + 1} has {widths[i]} values per channel, case 1 has {widths[0]}, but the header has {header.cite('equallength')}",
+                f"case {i + 1} has {widths[i]} values per channel, case 1 has {widths[0]}, "
+                f"but the header has {header.cite('equallength')}",
                 line=header.case_line(i),
             )
         if "serieslength" in header.values and (widths != header.values["serieslength"]).any():
             i = first(widths != header.values["serieslength"])
             raise DataFormatError(
-                path, f"case {i + 1} has {widths[i]} values per channel but the header has {header.cite('serieslength')}", line=header.case_line(i)
+                path,
+                f"case {i + 1} has {widths[i]} values per channel but the header has {header.cite('serieslength')}",
+                line=header.case_line(i),
             )
     if header.values.get("missing") is False:
         gaps = np.array([bool(np.isnan(case).any()) for case in cases])
         if gaps.any():
             i = first(gaps)
-            raise DataFormatError(path, f"case {i + 1} has a missing value (? or NaN) but the header has {header.cite('missing')}", line=header.case_line(i))
+            raise DataFormatError(
+                path,
+                f"case {i + 1} has a missing value (? or NaN) but the header has {header.cite('missing')}",
+                line=header.case_line(i),
+            )
     if header.effective("classlabel") and header.class_values:
         declared = set(header.class_values)
         unknown = np.array([str(label) not in declared for label in labels])

@@ -138,7 +138,9 @@ def read_yahoo_csv(path: str | os.PathLike, changepoints_as_anomalies: bool = Fa
     stamp_column = columns["timestamp"]
     bad = np.flatnonzero(timestamps != np.round(timestamps))
     if bad.size:
-        raise DataFormatError(path, f"timestamp {text[stamp_column].iloc[bad[0]]!r} is not an integer", line=int(text.index[bad[0]]) + 2)
+        raise DataFormatError(
+            path, f"timestamp {text[stamp_column].iloc[bad[0]]!r} is not an integer", line=int(text.index[bad[0]]) + 2
+        )
     bad = np.flatnonzero(np.diff(timestamps) <= 0)
     if bad.size:
         row = int(bad[0]) + 1
