@@ -5,10 +5,14 @@ One ``torchrun`` launch (``python -m torch.distributed.run --standalone --nproc-
 file, ``OMP_NUM_THREADS=1``) runs every two-process scenario (:func:`_worker`); the tests compare
 its results with the same scenarios run here in one process. The global batches hold an odd number
 of items (Algorithm 2 batches of 5, joint batches of 7), so the shards are uneven (3 + 2, 4 + 3).
+Joint batches with missing labels go through ``multitask_step`` itself (its ``denominators``), with
+equal, DWA, PCGrad and GradNorm weightings (the last two average their per-task gradients over
+the ranks).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -26,18 +30,24 @@ from kedro.runner import SequentialRunner
 from kedro_datasets.pickle import PickleDataset
 from torch import nn
 
-from tsmtl.experiments.dtw_approximation import PairBatches, regression_step
+from tsmtl.experiments.dtw_approximation import (
+    MODEL_SPEC_FILE,
+    PairBatches,
+    fit_distance_model,
+    regression_step,
+)
 from tsmtl.models.masked_norm import MaskedBatchNorm1d
-from tsmtl.tasks import TaskSpec, task_loss
+from tsmtl.tasks import TaskSpec, task_loss, task_loss_denominator
 from tsmtl.training import distributed, loop
 from tsmtl.training.distributed import (
     Shard,
     SyncMaskedBatchNorm1d,
+    average_over_ranks,
     check_weighting,
     convert_batch_norms,
     shard_batch,
 )
-from tsmtl.training.loop import StepOutput, Trainer
+from tsmtl.training.loop import Trainer
 from tsmtl.training.multitask import multitask_step
 from tsmtl.training.tensors import (
     JointBatches,
@@ -46,12 +56,19 @@ from tsmtl.training.tensors import (
     SeriesTensors,
     TaskBatch,
 )
-from tsmtl.training.weighting import build_weighting
+from tsmtl.training.weighting import TaskWeighting, build_weighting
 
 WORLD = 2
 EPOCHS = 3
 SCHEDULED_SPECS = {"a": TaskSpec("a", "classification", 2), "b": TaskSpec("b", "classification", 3)}
 JOINT_SPECS = {"kind": TaskSpec("kind", "classification", 3), "level": TaskSpec("level", "regression", 2)}
+#: Partial labels with every kind of denominator: class-weighted cross-entropy (weights of the labelled
+#: cases' classes), a binary task with a positive weight and a regression (labelled entries).
+WEIGHTED_SPECS = {
+    "kind": TaskSpec("kind", "classification", 3, class_weights=(1.0, 2.5, 0.5)),
+    "level": TaskSpec("level", "regression", 2),
+    "alarm": TaskSpec("alarm", "binary", class_weights=3.0),
+}
 
 
 # -- the tiny data and models (no batch norm unless asked) -------------------------------------
@@ -72,16 +89,19 @@ def _scheduled_batches(variable: bool = False) -> ScheduledBatches:
     return ScheduledBatches.build(tensors, batch_size=5, seed=3)
 
 
-def _joint_tensors(missing: bool) -> JointTensors:
-    """23 cases, a 3-class target and a 2-output regression target (some labels missing)."""
+def _joint_tensors(missing: bool, tasks=JOINT_SPECS) -> JointTensors:
+    """23 cases, a 3-class target, a 2-output regression target and a binary one (some labels missing)."""
     rng = np.random.default_rng(5)
     x = rng.normal(size=(23, 2, 9)).astype(np.float32)
     kind = torch.from_numpy(rng.integers(0, 3, 23))
     level = torch.from_numpy(np.stack([x[:, 0].mean(1), x[:, 1].std(1)], axis=1).astype(np.float32))
+    alarm = torch.from_numpy((x[:, 0, 0] > 0.5).astype(np.float32))
     if missing:
         kind[rng.random(23) < 0.3] = -1
         level[torch.from_numpy(rng.random((23, 2)) < 0.3)] = float("nan")
-    return JointTensors(torch.from_numpy(x), torch.full((23,), 9), {"kind": kind, "level": level})
+        alarm[torch.from_numpy(rng.random(23) < 0.4)] = float("nan")
+    targets = {"kind": kind, "level": level, "alarm": alarm}
+    return JointTensors(torch.from_numpy(x), torch.full((23,), 9), {task: targets[task] for task in tasks})
 
 
 class TinyMultiTask(nn.Module):
@@ -106,19 +126,11 @@ class TinyMultiTask(nn.Module):
     def regularisation(self):
         return None
 
+    def shared_parameters(self):  # PCGrad's shared trunk
+        return [*self.conv.parameters(), *([] if self.norm is None else self.norm.parameters())]
 
-def _masked_step(specs):
-    """The multitask step plus each task's denominators: its labelled entries in the batch."""
-    step = multitask_step(specs)
-
-    def masked(model, batch: TaskBatch) -> StepOutput:
-        output = step(model, batch)
-        counts = {}
-        for task, target in batch.targets.items():
-            counts[task] = (target >= 0).sum() if target.dtype == torch.long else torch.isfinite(target).sum()
-        return StepOutput(output.losses, output.extra, output.logs, denominators=counts)
-
-    return masked
+    def last_shared_parameters(self):  # GradNorm's W
+        return list(self.conv.parameters())
 
 
 def _scheduled_trainer(epochs: int = EPOCHS, batch_norm: bool = False, **kwargs) -> Trainer:
@@ -135,14 +147,26 @@ def _scheduled_trainer(epochs: int = EPOCHS, batch_norm: bool = False, **kwargs)
     )
 
 
-def _joint_trainer(weighting: str, missing: bool) -> Trainer:
-    tensors = _joint_tensors(missing)
-    step = _masked_step(JOINT_SPECS) if missing else multitask_step(JOINT_SPECS)
+def _joint_trainer(weighting: str | TaskWeighting, missing: bool, specs=JOINT_SPECS) -> Trainer:
+    """Joint batches of 7 (23 cases: 7, 7, 7, 2) through multitask_step itself (its denominators)."""
+    tensors = _joint_tensors(missing, specs)
+    if isinstance(weighting, str):
+        weighting = build_weighting(weighting, list(specs))
     return Trainer(
-        lambda: TinyMultiTask(2, JOINT_SPECS), step, JointBatches(tensors, batch_size=7, seed=4),
+        lambda: TinyMultiTask(2, specs), multitask_step(specs), JointBatches(tensors, batch_size=7, seed=4),
         epochs=EPOCHS, lr=1e-2, monitor="train_loss", mode="min", device="cpu", seed=12, progress=False,
-        weighting=build_weighting(weighting, list(JOINT_SPECS)),
+        weighting=weighting,
     )
+
+
+class LocalGradients(TaskWeighting):
+    """A weighting that computes per-task gradients itself without averaging them over the ranks."""
+
+    def weights(self, losses):
+        return {task: torch.ones_like(losses[task]) for task in self._present(losses)}
+
+    def backward(self, losses, model, extra=None):
+        return super().backward(losses, model, extra)
 
 
 class TinyDistance(nn.Module):
@@ -175,13 +199,24 @@ def _outcome(trainer: Trainer) -> dict:
     return {"initial": initial, "model": model, "history": result.history, "weighting": weighting}
 
 
+def _dtw_splits():
+    rng = np.random.default_rng(6)
+    pairs = rng.normal(size=(30, 2, 8)).cumsum(axis=2)
+    targets = np.abs(pairs[:, 0] - pairs[:, 1]).sum(axis=1)
+    cuts = {"train": slice(0, 16), "val": slice(16, 23), "test": slice(23, 30)}
+    return {k: pairs[c] for k, c in cuts.items()}, {k: targets[c] for k, c in cuts.items()}
+
+
 def _scenarios(directory: Path) -> dict:
     """Everything the two-process run does; run here in one process it gives the reference."""
     outcomes = {
         "scheduled": _outcome(_scheduled_trainer()),
         "pairs": _outcome(_pairs_trainer()),
         "joint_uncertainty": _outcome(_joint_trainer("uncertainty", missing=False)),
-        "joint_dwa_missing": _outcome(_joint_trainer("dwa", missing=True)),
+        "joint_dwa_missing": _outcome(_joint_trainer("dwa", missing=True, specs=WEIGHTED_SPECS)),
+        "joint_equal_missing": _outcome(_joint_trainer("equal", missing=True)),
+        "joint_pcgrad_missing": _outcome(_joint_trainer("pcgrad", missing=True)),
+        "joint_gradnorm_missing": _outcome(_joint_trainer("gradnorm", missing=True, specs=WEIGHTED_SPECS)),
         "masked_batch_norm": _outcome(_scheduled_trainer(batch_norm=True)),
         "uninterrupted": _outcome(_scheduled_trainer(epochs=4, checkpoint_dir=directory / "full")),
     }
@@ -201,14 +236,30 @@ def _worker(directory: Path) -> None:
 
     loop._atomic_save = counting_save
     outcomes = _scenarios(directory)
+    loop._atomic_save = atomic_save
     refusals = {}
-    for name in ("gradnorm", "pcgrad"):
-        try:
-            _joint_trainer(name, missing=False)
-        except ValueError as error:
-            refusals[name] = str(error)
+    try:
+        _joint_trainer(LocalGradients(list(JOINT_SPECS)), missing=False)
+    except ValueError as error:
+        refusals["local"] = str(error)
+    # dtw_approximation's own file (the model spec) comes from rank 0 alone, like the checkpoints
+    written: Counter = Counter()
+    write_text = Path.write_text
+
+    def counting_write(path, *args, **kwargs):
+        written[path.name] += 1
+        return write_text(path, *args, **kwargs)
+
+    Path.write_text = counting_write
+    pairs, targets = _dtw_splits()
+    config = {"epochs": 1, "batch_size": 7, "resnet1d": {"widths": [4], "kernel_sizes": [3, 3, 3], "embedding_dim": 4}}
+    fit_distance_model("resnet1d", pairs, targets, config, checkpoint_dir=directory / "dtw", device="cpu", seed=0)
+    Path.write_text = write_text
     rank = distributed.rank()
-    results = {"outcomes": outcomes, "saves": dict(saves), "refusals": refusals, "world": distributed.world_size()}
+    results = {
+        "outcomes": outcomes, "saves": dict(saves), "refusals": refusals, "world": distributed.world_size(),
+        "written": dict(written),
+    }
     torch.save(results, directory / f"rank{rank}.pt")
 
 
@@ -239,7 +290,13 @@ def _assert_same_weights(two: dict, one: dict, atol: float = 2e-6) -> None:
         assert torch.allclose(two[key].double(), one[key].double(), rtol=1e-5, atol=atol), (key, difference)
 
 
-@pytest.mark.parametrize("scenario", ["scheduled", "pairs", "joint_uncertainty", "joint_dwa_missing", "masked_batch_norm"])
+SCENARIOS = [
+    "scheduled", "pairs", "joint_uncertainty", "joint_dwa_missing", "joint_equal_missing", "joint_pcgrad_missing",
+    "joint_gradnorm_missing", "masked_batch_norm",
+]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
 def test_two_processes_train_the_weights_of_one(two_processes, one_process, scenario):
     _, ranks = two_processes
     assert ranks[0]["world"] == WORLD
@@ -258,11 +315,43 @@ def test_two_processes_train_the_weights_of_one(two_processes, one_process, scen
     assert two["history"] == ranks[1]["outcomes"][scenario]["history"]
 
 
-def test_uncertainty_and_dwa_state_moves(one_process):
-    """The weighting comparisons above are not vacuous: the weightings' state changed."""
+def test_weighting_state_moves(one_process):
+    """The weighting comparisons above are not vacuous: the weightings' state changed, PCGrad projected."""
     assert not torch.allclose(one_process["joint_uncertainty"]["weighting"]["log_variance"], torch.zeros(2))
     weights = one_process["joint_dwa_missing"]["weighting"]["epoch_weights"]
-    assert not torch.allclose(weights, torch.ones(2, dtype=weights.dtype)) and weights.sum().item() == pytest.approx(2.0)
+    assert not torch.allclose(weights, torch.ones(3, dtype=weights.dtype)) and weights.sum().item() == pytest.approx(3.0)
+    gradnorm = one_process["joint_gradnorm_missing"]["weighting"]
+    assert not torch.allclose(gradnorm["task_weights"], torch.ones(3), atol=1e-3)
+    assert torch.isfinite(gradnorm["initial_losses"]).all()
+    # PCGrad (weights 1) differs from equal weighting only through its projections: there were some
+    pcgrad, equal = one_process["joint_pcgrad_missing"]["model"], one_process["joint_equal_missing"]["model"]
+    assert not torch.allclose(pcgrad["conv.weight"], equal["conv.weight"], atol=1e-4)
+
+
+def test_task_loss_denominators_combine_parts_into_the_batch_loss():
+    """sum_p d_p / D * loss_p is the masked loss of the whole batch, for every kind of denominator."""
+    tensors = _joint_tensors(missing=True, tasks=WEIGHTED_SPECS)
+    torch.manual_seed(3)
+    outputs = {"kind": torch.randn(23, 3), "level": torch.randn(23, 2), "alarm": torch.randn(23, 1)}
+    parts = [slice(0, 9), slice(9, 10), slice(10, 23)]
+    for task, spec in WEIGHTED_SPECS.items():
+        target = tensors.targets[task]
+        whole = task_loss(spec, outputs[task], target)
+        total = float(task_loss_denominator(spec, target))
+        combined = sum(
+            float(task_loss_denominator(spec, target[p])) / total * task_loss(spec, outputs[task][p], target[p]) for p in parts
+        )
+        assert float(combined) == pytest.approx(float(whole), rel=1e-6), task
+    labelled = tensors.targets["kind"] >= 0
+    expected = torch.tensor([1.0, 2.5, 0.5], dtype=torch.float64)[tensors.targets["kind"][labelled]].sum()
+    assert float(task_loss_denominator(WEIGHTED_SPECS["kind"], tensors.targets["kind"])) == pytest.approx(float(expected))
+    assert float(task_loss_denominator(WEIGHTED_SPECS["level"], tensors.targets["level"])) == int(
+        torch.isfinite(tensors.targets["level"]).sum()
+    )
+    step = multitask_step(WEIGHTED_SPECS)(TinyMultiTask(2, WEIGHTED_SPECS), tensors.batch(np.arange(23)))
+    assert {task: float(d) for task, d in step.denominators.items()} == {
+        task: float(task_loss_denominator(spec, tensors.targets[task])) for task, spec in WEIGHTED_SPECS.items()
+    }
 
 
 def test_masked_batch_norm_statistics_cover_the_global_batch(two_processes, one_process):
@@ -292,11 +381,18 @@ def test_two_process_resume_equals_an_uninterrupted_two_process_run(two_processe
     _assert_same_weights(ranks[0]["outcomes"]["uninterrupted"]["model"], one_process["uninterrupted"]["model"])
 
 
-def test_weightings_with_per_task_gradients_are_refused_under_ddp(two_processes):
+def test_weightings_with_unaveraged_per_task_gradients_are_refused_under_ddp(two_processes):
     _, ranks = two_processes
     for rank in ranks:
-        assert set(rank["refusals"]) == {"gradnorm", "pcgrad"}
-        assert "'gradnorm' task weighting computes per-task gradients" in rank["refusals"]["gradnorm"]
+        assert set(rank["refusals"]) == {"local"}
+        assert "'LocalGradients' task weighting computes per-task gradients" in rank["refusals"]["local"]
+
+
+def test_only_rank_0_writes_the_dtw_model_spec(two_processes):
+    directory, ranks = two_processes
+    assert ranks[0]["written"] == {MODEL_SPEC_FILE: 1} and ranks[1]["written"] == {}
+    (run_dir,) = (directory / "dtw").iterdir()
+    assert json.loads((run_dir / MODEL_SPEC_FILE).read_text())["kind"] == "resnet1d"
 
 
 # -- without processes -------------------------------------------------------------------------
@@ -342,13 +438,21 @@ def test_scaled_shard_gradients_average_to_the_global_batch_gradient():
 
 
 @pytest.mark.parametrize("name", ["equal", "fixed", "size", "uncertainty", "dwa", "gradnorm", "pcgrad"])
-def test_check_weighting_refuses_per_task_gradient_weightings(name):
-    weighting = build_weighting(name, ["a", "b"], task_sizes={"a": 3, "b": 4})
-    if name in ("gradnorm", "pcgrad"):
-        with pytest.raises(ValueError, match=f"the '{name}' task weighting"):
-            check_weighting(weighting)
-    else:
-        check_weighting(weighting)
+def test_check_weighting_accepts_the_registered_weightings(name):
+    check_weighting(build_weighting(name, ["a", "b"], task_sizes={"a": 3, "b": 4}))
+
+
+def test_check_weighting_refuses_a_backward_that_does_not_average_over_ranks():
+    with pytest.raises(ValueError, match=r"the 'LocalGradients' task weighting .*\(averages_over_ranks is not set\)"):
+        check_weighting(LocalGradients(["a", "b"]))
+    averaged = type("Averaged", (LocalGradients,), {"averages_over_ranks": True})
+    check_weighting(averaged(["a", "b"]))
+
+
+def test_average_over_ranks_is_a_no_op_in_one_process(monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    tensors = [torch.randn(3), torch.randn(2, 2, dtype=torch.float64)]
+    assert all(a is b for a, b in zip(average_over_ranks(tensors), tensors, strict=True))
 
 
 def test_one_process_has_no_process_group_and_no_ddp(monkeypatch):

@@ -104,8 +104,9 @@ class _MaskedBatchNormMixin:
                     factor = torch.tensor(float(momentum), dtype=mean.dtype, device=mean.device)
                 factor = factor * enough.to(mean.dtype)  # a degenerate batch leaves them unchanged
                 unbiased = variance * count / (count - 1.0).clamp_min(1.0)
-                self.running_mean.lerp_(mean.to(self.running_mean.dtype), factor.to(self.running_mean.dtype))  # type: ignore[attr-defined]
-                self.running_var.lerp_(unbiased.to(self.running_var.dtype), factor.to(self.running_var.dtype))  # type: ignore[attr-defined]
+                running_mean, running_var = self.running_mean, self.running_var  # type: ignore[attr-defined]
+                running_mean.lerp_(mean.to(running_mean.dtype), factor.to(running_mean.dtype))
+                running_var.lerp_(unbiased.to(running_var.dtype), factor.to(running_var.dtype))
             mean = torch.where(enough, mean, self.running_mean.to(mean.dtype))  # type: ignore[attr-defined]
             variance = torch.where(enough, variance, self.running_var.to(variance.dtype))  # type: ignore[attr-defined]
         out = (values - mean.view(shape)) * torch.rsqrt(variance.view(shape) + self.eps)  # type: ignore[attr-defined]

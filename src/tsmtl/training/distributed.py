@@ -33,9 +33,16 @@ global batch, also when ``n`` is not divisible by the world size. Task losses ar
 the task weighting sees them; for the weightings whose objective is affine in the task losses
 (equal, fixed, size, uncertainty, DWA) the average over ranks is then the global objective, and
 the weighting's own parameters (uncertainty's log-variances) have their gradients averaged by
-:meth:`DataParallel.average_gradients`. Weightings that compute per-task gradients themselves
-(GradNorm's norms, PCGrad's projections: they override ``TaskWeighting.backward``) would see one
-shard's gradients and are refused (:func:`check_weighting`). A regulariser (``StepOutput.extra``)
+:meth:`DataParallel.average_gradients`. GradNorm and PCGrad compute per-task gradients themselves
+(they override ``TaskWeighting.backward``): they average each task's gradient on the shared
+parameters, and GradNorm its task losses, over the ranks (:func:`average_over_ranks`) before
+taking norms or projecting, so every rank computes the global batch's GradNorm weights and PCGrad
+projections, and the gradient of their network objective is DDP's average like the others'.
+PCGrad's random order of the other tasks (three tasks or more) is drawn from the global torch RNG,
+identical on every rank, but :meth:`DataParallel.forward`'s per-step draw shifts that stream
+against one process's: with three or more tasks the orders (not their distribution) differ from a
+one-process run, like dropout masks. A weighting overriding ``backward`` without declaring
+``averages_over_ranks`` is refused (:func:`check_weighting`). A regulariser (``StepOutput.extra``)
 must be a function of the parameters only (identical on every rank): it is not scaled.
 
 The whole step (``step_fn(model, batch)``) is the forward of the module DDP wraps
@@ -52,11 +59,12 @@ masks of different ranks are independent, and a resumed run replays them exactly
 
 **Batch norm.** :func:`convert_batch_norms`: the project's masked batch norms
 (:class:`~tsmtl.models.masked_norm.MaskedBatchNorm1d`/``2d``, which torch's ``SyncBatchNorm``
-cannot replace: it takes no mask) become :class:`SyncMaskedBatchNorm1d`/``2d``, whose training
-statistics are all-reduced (differentiably) over the ranks: the global batch's statistics, on
-every backend. Plain ``torch.nn`` batch norms become ``torch.nn.SyncBatchNorm`` on CUDA; on CPU
-(gloo) torch's ``SyncBatchNorm`` is unsupported, so they keep per-process statistics and one
-warning says the run then differs from one process.
+cannot replace: it takes no mask) become :class:`SyncMaskedBatchNorm1d`/``2d``: the masked norm's
+own computation with its sums all-reduced (differentiably) over the ranks, through its
+``_sum_statistics`` hook: the global batch's statistics, on every backend. Plain ``torch.nn``
+batch norms become ``torch.nn.SyncBatchNorm`` on CUDA; on CPU (gloo) torch's ``SyncBatchNorm`` is
+unsupported, so they keep per-process statistics and one warning says the run then differs from
+one process.
 
 **Epoch records** (:meth:`DataParallel.sum_over_ranks`): each rank accumulates its share of the
 global batch's values (a mean over items times ``c_r``, a task loss times its task fraction, a
@@ -79,7 +87,7 @@ import contextlib
 import logging
 import os
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +106,7 @@ __all__ = [
     "Shard",
     "SyncMaskedBatchNorm1d",
     "SyncMaskedBatchNorm2d",
+    "average_over_ranks",
     "barrier",
     "batch_items",
     "check_weighting",
@@ -160,6 +169,35 @@ def barrier() -> None:
     """Wait for every rank (a no-op without a process group)."""
     if is_distributed():
         dist.barrier()
+
+
+def average_over_ranks(tensors: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """Each tensor's mean over the ranks (one all-reduce of their concatenation); the tensors as they are in one process.
+
+    What the task weightings that look at per-task gradients use (GradNorm, PCGrad,
+    :mod:`tsmtl.training.weighting`): every rank's task losses are scaled so that their mean over
+    the ranks is the global batch's loss (module docstring), hence the mean of a rank-local
+    gradient or loss is the one of one process on the global batch. Not differentiable: callers
+    pass detached values. Every rank must call it with tensors of the same shapes, in the same
+    order; the results are identical on every rank (gloo and NCCL all-reduces give every rank
+    the same bits).
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor, any shapes, on this rank's device
+
+    Returns
+    -------
+    list of Tensor, the same shapes and dtypes
+    """
+    tensors = list(tensors)
+    if not tensors or not is_distributed():
+        return tensors
+    flat = torch.cat([tensor.detach().reshape(-1) for tensor in tensors])
+    dist.all_reduce(flat)
+    flat /= dist.get_world_size()
+    chunks = flat.split([tensor.numel() for tensor in tensors])
+    return [chunk.view_as(tensor).to(tensor.dtype) for chunk, tensor in zip(chunks, tensors, strict=True)]
 
 
 def _destroy_process_group() -> None:
@@ -305,23 +343,31 @@ class Shard:
 
 
 def check_weighting(weighting: nn.Module | None) -> None:
-    """Refuse a task weighting that computes per-task gradients itself (see the module docstring).
+    """Refuse a task weighting whose per-task gradients would be one shard's (see the module docstring).
+
+    A weighting that overrides ``TaskWeighting.backward`` computes gradients itself; it is
+    accepted when its class declares ``averages_over_ranks = True`` (it averages its per-task
+    gradients and losses over the ranks with :func:`average_over_ranks` before using them:
+    GradNorm, PCGrad), refused otherwise.
 
     Raises
     ------
     ValueError
-        Naming the weighting, for one that overrides ``TaskWeighting.backward`` (GradNorm, PCGrad).
+        Naming the weighting, for one that overrides ``backward`` without ``averages_over_ranks``.
     """
     if weighting is None:
         return
     from tsmtl.training.weighting import TaskWeighting
 
-    if getattr(type(weighting), "backward", None) is not TaskWeighting.backward:
+    overrides_backward = getattr(type(weighting), "backward", None) is not TaskWeighting.backward
+    if overrides_backward and not getattr(type(weighting), "averages_over_ranks", False):
         name = getattr(weighting, "name", "") or type(weighting).__name__
         raise ValueError(
-            f"the {name!r} task weighting computes per-task gradients itself ({type(weighting).__name__}.backward); "
-            "under DistributedDataParallel each process would use its own shard's gradients and the update would "
-            "differ from one process. Train it in one process (WORLD_SIZE=1) or use equal, fixed, size, uncertainty or dwa"
+            f"the {name!r} task weighting computes per-task gradients itself ({type(weighting).__name__}.backward) "
+            "without averaging them over the processes (averages_over_ranks is not set); under DistributedDataParallel "
+            "each process would use its own shard's gradients and the update would differ from one process. Train it "
+            "in one process (WORLD_SIZE=1), or average its per-task values with tsmtl.training.distributed."
+            "average_over_ranks and set averages_over_ranks = True"
         )
 
 
@@ -337,57 +383,24 @@ class _SyncMaskedBatchNormMixin:
     """Training statistics of a masked batch norm over the valid positions of EVERY rank's shard.
 
     The same statistics as :class:`~tsmtl.models.masked_norm.MaskedBatchNorm1d` computes on the
-    whole global batch: per channel ``mean = sum_r S_r / sum_r N_r`` and the biased variance
-    ``sum_r Q_r / sum_r N_r`` with ``Q_r`` the squared deviations from the global mean (two
-    all-reduces: the sums and counts, then the squares), the running statistics updated with the
-    unbiased variance; fewer than two valid values in the global batch normalise with the running
-    statistics and leave them unchanged. ``mask=None`` counts every position. Gradients flow
-    through the all-reduces. Evaluation mode (or no process group) is the parent's forward.
+    whole global batch: its own computation, with its :meth:`_sum_statistics` hook all-reducing
+    the sums it is made of (per channel ``mean = sum_r S_r / sum_r N_r`` and the biased variance
+    ``sum_r Q_r / sum_r N_r``, ``Q_r`` the squared deviations from the global mean: two
+    all-reduces per layer). ``mask=None`` counts every position. Gradients flow through the
+    all-reduces. Evaluation mode (or no process group) is the parent's forward.
     """
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
         if not self.training or not is_distributed():  # type: ignore[attr-defined]
             return super().forward(x, mask)  # type: ignore[misc]
-        self._check_input_dim(x)  # type: ignore[attr-defined]
-        values = x.float()
-        dims = [0, *range(2, values.dim())]
-        shape = (1, -1) + (1,) * (values.dim() - 2)
-        if mask is None:
-            weights = None
-            count = values.new_tensor(float(values.numel() // values.shape[1]))
-            sums = values.sum(dim=dims)
-        else:
-            weights = mask.to(values.dtype)
-            count = weights.expand(values.shape[0], 1, *values.shape[2:]).sum()
-            sums = (values * weights).sum(dim=dims)
-        totals = _all_reduce_sum(torch.cat([sums, count.reshape(1)]))  # (C + 1,)
-        count = totals[-1].detach()
-        enough = count >= 2.0
-        safe_count = count.clamp_min(1.0)
-        mean = totals[:-1] / safe_count
-        centred = values - mean.view(shape)
-        if weights is not None:
-            centred = centred * weights
-        variance = _all_reduce_sum(centred.square().sum(dim=dims)) / safe_count
-        if self.track_running_stats:  # type: ignore[attr-defined]
-            with torch.no_grad():
-                self.num_batches_tracked += enough.to(self.num_batches_tracked.dtype)  # type: ignore[attr-defined]
-                momentum = self.momentum  # type: ignore[attr-defined]
-                if momentum is None:
-                    factor = 1.0 / self.num_batches_tracked.clamp_min(1).to(mean.dtype)  # type: ignore[attr-defined]
-                else:
-                    factor = torch.tensor(float(momentum), dtype=mean.dtype, device=mean.device)
-                factor = factor * enough.to(mean.dtype)
-                unbiased = variance * count / (count - 1.0).clamp_min(1.0)
-                running_mean, running_var = self.running_mean, self.running_var  # type: ignore[attr-defined]
-                running_mean.lerp_(mean.to(running_mean.dtype), factor.to(running_mean.dtype))
-                running_var.lerp_(unbiased.to(running_var.dtype), factor.to(running_var.dtype))
-            mean = torch.where(enough, mean, self.running_mean.to(mean.dtype))  # type: ignore[attr-defined]
-            variance = torch.where(enough, variance, self.running_var.to(variance.dtype))  # type: ignore[attr-defined]
-        out = (values - mean.view(shape)) * torch.rsqrt(variance.view(shape) + self.eps)  # type: ignore[attr-defined]
-        if self.affine:  # type: ignore[attr-defined]
-            out = out * self.weight.view(shape) + self.bias.view(shape)  # type: ignore[attr-defined]
-        return out.to(x.dtype)
+        return self._batch_statistics_forward(x, mask)  # type: ignore[attr-defined]
+
+    def _sum_statistics(self, *sums: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The sums over every rank's shard: one differentiable all-reduce of their concatenation."""
+        totals = _all_reduce_sum(torch.cat([part.reshape(-1) for part in sums]))
+        return tuple(
+            chunk.view_as(part) for chunk, part in zip(totals.split([part.numel() for part in sums]), sums, strict=True)
+        )
 
 
 class SyncMaskedBatchNorm1d(_SyncMaskedBatchNormMixin, MaskedBatchNorm1d):

@@ -48,6 +48,16 @@ GradNorm and PCGrad compare the gradients of several tasks within one step; with
 step they cannot do anything, so they set the class attribute ``needs_joint_batches = True``
 (``WEIGHTINGS[name].needs_joint_batches``) and the caller refuses them with Algorithm 2 batches.
 
+Several processes (``torchrun``, issue #10, :mod:`tsmtl.training.distributed`): each rank's
+``losses`` are its shard's, scaled so that their mean over the ranks is the global batch's loss,
+and DDP averages the parameter gradients the backward writes. The objective ``sum_t w_t L_t`` is
+linear in the losses, so the weightings that only define :meth:`TaskWeighting.weights` need
+nothing more. GradNorm and PCGrad compute per-task values themselves: they average each task's
+gradient (and GradNorm its losses) over the ranks with
+:func:`~tsmtl.training.distributed.average_over_ranks` before taking norms or projecting
+(``averages_over_ranks = True``), which makes their weights and projections the global batch's on
+every rank; in one process that average is a no-op.
+
 Adding a weighting is one class and one registry line::
 
     @register_weighting("mine")
@@ -65,6 +75,8 @@ from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
+
+from tsmtl.training.distributed import average_over_ranks
 
 __all__ = [
     "WEIGHTINGS",
@@ -123,12 +135,17 @@ class TaskWeighting(nn.Module):
     needs_joint_batches : bool
         True when the weighting compares tasks within one step (GradNorm, PCGrad): it does
         nothing useful with one task per step, and callers must give it joint batches.
+    averages_over_ranks : bool
+        For a weighting that overrides :meth:`backward`: True when it averages the per-task
+        values it computes itself over the processes (see the module docstring, "Several
+        processes"); under DDP the Trainer refuses an overriding weighting without it.
     tasks : list of str
     task_sizes : dict str -> int or None
     """
 
     name: ClassVar[str] = ""
     needs_joint_batches: ClassVar[bool] = False
+    averages_over_ranks: ClassVar[bool] = False
 
     def __init__(self, tasks: Sequence[str], task_sizes: Mapping[str, int] | None = None) -> None:
         super().__init__()
@@ -566,6 +583,10 @@ class GradNorm(TaskWeighting):
     ``task_weights.grad`` receives ``d L_grad / d w`` only; the network receives the gradient of
     ``sum_t w_t.detach() * L_t (+ extra)``. The weights logged are the renormalised ones.
 
+    Several processes: ``L_t`` and ``dL_t/dW`` are averaged over the ranks before the above
+    (:func:`~tsmtl.training.distributed.average_over_ranks`), so ``n_t``, ``L_t(0)``, ``r_t`` and
+    the weights are the global batch's, identical on every rank.
+
     With one task per step ``r = 1`` and ``L_grad = 0``: it needs joint batches. With soft
     sharing ``last_shared_parameters()`` lists every task's own last layer; ``n_t`` is then the
     norm over task ``t``'s own layer (the gradient is zero in the others').
@@ -580,6 +601,7 @@ class GradNorm(TaskWeighting):
     """
 
     needs_joint_batches: ClassVar[bool] = True
+    averages_over_ranks: ClassVar[bool] = True
     min_weight: ClassVar[float] = 1e-6
     """Weights are clamped to at least this before the renormalisation."""
 
@@ -627,8 +649,8 @@ class GradNorm(TaskWeighting):
         )
         loss_vector = torch.stack([losses[task].detach() for task in present])  # (T,)
 
-        # n_t = ||dL_t/dW||, detached: plain first-order gradients, no create_graph.
-        norms = []
+        # dL_t/dW, detached: plain first-order gradients, no create_graph.
+        grads_by_task = []
         for task in present:
             grads = torch.autograd.grad(losses[task], shared, retain_graph=True, allow_unused=True)
             used = [g for g in grads if g is not None]
@@ -637,8 +659,15 @@ class GradNorm(TaskWeighting):
                     f"gradnorm: the loss of task {task!r} does not depend on "
                     "model.last_shared_parameters()"
                 )
+            grads_by_task.append(used)
+        # Several processes: the global batch's task losses and gradients (a no-op in one process).
+        loss_vector, *flat_grads = average_over_ranks([loss_vector, *(g for used in grads_by_task for g in used)])
+        norms, offset = [], 0
+        for used in grads_by_task:  # n_t = ||dL_t/dW||
+            task_grads = flat_grads[offset : offset + len(used)]
+            offset += len(used)
             norms.append(
-                torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in used]))
+                torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in task_grads]))
             )
         norm = torch.stack(norms).to(self.task_weights.dtype)  # (T,)
 
@@ -682,9 +711,16 @@ class PCGrad(TaskWeighting):
 
     With no shared parameters (soft sharing) or one task per step there is nothing to project
     and PCGrad is exactly :class:`EqualWeighting`.
+
+    Several processes: the ``g_t`` are averaged over the ranks before projecting
+    (:func:`~tsmtl.training.distributed.average_over_ranks`), so the projections are the global
+    batch's, identical on every rank; DDP averages the rest of the gradient. With three or more
+    tasks the random orders come from a global RNG stream that DDP's per-step draw shifts: they
+    differ from a one-process run's (see :mod:`tsmtl.training.distributed`).
     """
 
     needs_joint_batches: ClassVar[bool] = True
+    averages_over_ranks: ClassVar[bool] = True
 
     def weights(self, losses: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """``w_t = 1`` (shape ()) for every task of ``losses``."""
@@ -739,7 +775,8 @@ class PCGrad(TaskWeighting):
                         ]
                     )
                 )
-            per_task = torch.stack(rows)  # (T, D)
+            # Several processes: the global batch's per-task gradients (a no-op in one process).
+            (per_task,) = average_over_ranks([torch.stack(rows)])  # (T, D)
 
         total = _plus_extra(_sum([losses[task] for task in present]), extra)
         total.backward()
