@@ -104,18 +104,24 @@ def test_every_node_has_a_paper_tag_and_one_stage_tag(registry):
 
 
 def test_every_pipeline_reads_only_raw_data_and_parameters_that_exist(registry):
-    """The ingest convention: no pipeline needs an output that another pipeline must make first."""
+    """The ingest convention: no pipeline needs an output that another pipeline must make first.
+
+    Every parameter (sub-)key a node takes exists in every environment (an environment's
+    top-level key replaces the base one whole).
+    """
     made = set().union(*(pipeline.all_outputs() for pipeline in registry.values()))
-    parameters = OmegaConfigLoader(conf_source=str(PROJECT_ROOT / "conf"), **CONFIG_LOADER_ARGS)["parameters"]
     for name, pipeline in registry.items():
         data = {item for item in pipeline.inputs() if not item.startswith("params:")}
         assert data <= RAW_DATASETS, (name, data - RAW_DATASETS)
         assert not data & made, (name, data & made)
-        for parameter in (item[len("params:"):] for item in pipeline.inputs() if item.startswith("params:")):
-            value = parameters
-            for key in parameter.split("."):
-                assert isinstance(value, dict) and key in value, (name, parameter)
-                value = value[key]
+    for env in ("local", "quick", "test"):
+        parameters = OmegaConfigLoader(conf_source=str(PROJECT_ROOT / "conf"), env=env, **CONFIG_LOADER_ARGS)["parameters"]
+        for name, pipeline in registry.items():
+            for parameter in (item[len("params:"):] for item in pipeline.inputs() if item.startswith("params:")):
+                value = parameters
+                for key in parameter.split("."):
+                    assert isinstance(value, dict) and key in value, (env, name, parameter)
+                    value = value[key]
 
 
 def test_ucr_mtl_includes_its_ingest_and_embedded_mtl_reuses_its_experiment(registry):

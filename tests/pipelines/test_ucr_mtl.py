@@ -54,6 +54,7 @@ def _run(tasks, groups, options) -> DataCatalog:
             "params:ucr.split": MemoryDataset(SPLIT),
             "params:ucr_mtl": MemoryDataset(options),
             "params:ucr_mtl.feeding": MemoryDataset(options["feeding"]),
+            "params:ucr_mtl.seed": MemoryDataset(options["seed"]),
             "params:device": MemoryDataset("cpu"),
             "ucr_mtl_fed_groups": KeptMemoryDataset(),
         }

@@ -78,8 +78,11 @@ def report_ecg(results: pd.DataFrame, prepared: Mapping[str, Any], options: Mapp
     return summary, "\n".join(lines) + "\n" + "\n".join(body)
 
 
-def plot_saliency(fits: Mapping[str, Any], prepared: Mapping[str, Any], options: Mapping[str, Any]) -> Figure:
-    """Saliency of one test series per class (the paper's Figs. 3-7), first protocol's ForeClassNet."""
+def plot_saliency(fits: Mapping[str, Any], prepared: Mapping[str, Any], foreclassnet: Mapping[str, Any] | None) -> Figure:
+    """Saliency of one test series per class (the paper's Figs. 3-7), first protocol's ForeClassNet.
+
+    ``foreclassnet``: ``foreclassnet_ecg.foreclassnet`` (its ``mc_samples``, default 20).
+    """
     if not fits:
         return message_figure("no ForeClassNet was trained")
     protocol = next(iter(fits))
@@ -87,7 +90,7 @@ def plot_saliency(fits: Mapping[str, Any], prepared: Mapping[str, Any], options:
     test = prepared[protocol]["test"]["observed"]
     chosen = [int(np.flatnonzero(test.y == label)[0]) for label in classes if (test.y == label).any()]
     labels = np.searchsorted(classes, test.y[chosen])
-    maps = saliency(model, test.X[chosen], labels, n_samples=int((options.get("foreclassnet") or {}).get("mc_samples", 20)))
+    maps = saliency(model, test.X[chosen], labels, n_samples=int((foreclassnet or {}).get("mc_samples", 20)))
     fig, axes = plt.subplots(1, len(chosen), figsize=(3.2 * len(chosen), 2.6), squeeze=False)
     for ax, index, salient, label in zip(axes[0], chosen, maps, test.y[chosen], strict=True):
         series = test.X[index, 0, : test.lengths[index]]

@@ -112,11 +112,14 @@ def report_simulations(table_results: pd.DataFrame, adversarial_results: pd.Data
     return summary, "\n".join(header) + "\n" + "\n".join(body)
 
 
-def plot_filter_lengths(filters: Mapping[str, Mapping[str, Any]], options: Mapping[str, Any]) -> Figure:
-    """The learned Boltzmann filter-length distribution of every layer (first seed, per table)."""
+def plot_filter_lengths(filters: Mapping[str, Mapping[str, Any]], foreclassnet: Mapping[str, Any] | None) -> Figure:
+    """The learned Boltzmann filter-length distribution of every layer (first seed, per table).
+
+    ``foreclassnet``: ``foreclassnet_simulations.foreclassnet`` (its ``model.filter_lengths`` label the bars).
+    """
     if not filters:
         return message_figure("no ForeClassNet was trained")
-    lengths = list((options.get("foreclassnet") or {}).get("model", {}).get("filter_lengths") or PAPER_FILTER_LENGTHS)
+    lengths = list((foreclassnet or {}).get("model", {}).get("filter_lengths") or PAPER_FILTER_LENGTHS)
     tables = list(filters)
     n_layers = max(len(layers) for layers in filters.values())
     fig, axes = plt.subplots(len(tables), n_layers, figsize=(2.6 * n_layers, 2.2 * len(tables)), squeeze=False, sharey=True)

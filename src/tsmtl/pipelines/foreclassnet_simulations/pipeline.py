@@ -29,7 +29,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["foreclassnet_simulations_report", "foreclassnet_simulations_markdown"],
                 name="report_foreclassnet_simulations", tags=REPORT,
             ),
-            Node(plot_filter_lengths, ["foreclassnet_filter_lengths", P], "foreclassnet_filter_lengths_plot", name="plot_filter_lengths", tags=REPORT),
+            Node(plot_filter_lengths, ["foreclassnet_filter_lengths", f"{P}.foreclassnet"], "foreclassnet_filter_lengths_plot", name="plot_filter_lengths", tags=REPORT),
         ],
         "foreclassnet",
     )

@@ -23,15 +23,15 @@ from tsmtl.experiments.trep_anomaly import (
 from tsmtl.training.trep import TRep
 
 
-def prepare_streaming(embedded: pd.DataFrame, options: Mapping[str, Any]) -> dict[str, Any]:
+def prepare_streaming(embedded: pd.DataFrame, streaming: Mapping[str, Any] | None) -> dict[str, Any]:
     """ADF-differenced, halved, standardised series of every streaming dataset, with a status line
-    each (Yahoo S5: "not registered" when the licensed copy is absent)."""
-    return prepare_streaming_datasets(embedded, options.get("streaming", {}))
+    each (Yahoo S5: "not registered" when the licensed copy is absent). ``streaming``: ``trep_anomaly.streaming``."""
+    return prepare_streaming_datasets(embedded, streaming if streaming is not None else {})
 
 
-def prepare_sepsis_patients(frame: pd.DataFrame, options: Mapping[str, Any]) -> dict[str, TimeSeriesData]:
-    """The last 45 h of the ten features, a stratified patient split, training-set scaling."""
-    return prepare_sepsis(frame, options.get("sepsis", {}))
+def prepare_sepsis_patients(frame: pd.DataFrame, sepsis: Mapping[str, Any] | None) -> dict[str, TimeSeriesData]:
+    """The last 45 h of the ten features, a stratified patient split, training-set scaling (``sepsis``: ``trep_anomaly.sepsis``)."""
+    return prepare_sepsis(frame, sepsis if sepsis is not None else {})
 
 
 def evaluate_streaming(prepared: Mapping[str, Any], options: Mapping[str, Any], device: str) -> tuple[pd.DataFrame, dict[str, TRep], dict[str, Any]]:

@@ -20,8 +20,8 @@ P = "params:trep_anomaly"
 def create_pipeline(**kwargs) -> Pipeline:
     return paper_pipeline(
         [
-            Node(prepare_streaming, ["embedded_anomaly", P], "trep_anomaly_streaming_splits", name="prepare_streaming_anomaly_series", tags=INGEST),
-            Node(prepare_sepsis_patients, ["physionet_raw", P], "trep_anomaly_sepsis_splits", name="prepare_sepsis_patients", tags=INGEST),
+            Node(prepare_streaming, ["embedded_anomaly", f"{P}.streaming"], "trep_anomaly_streaming_splits", name="prepare_streaming_anomaly_series", tags=INGEST),
+            Node(prepare_sepsis_patients, ["physionet_raw", f"{P}.sepsis"], "trep_anomaly_sepsis_splits", name="prepare_sepsis_patients", tags=INGEST),
             Node(evaluate_streaming, ["trep_anomaly_streaming_splits", P, "params:device"], ["trep_anomaly_streaming_rows", "trep_anomaly_streaming_fits", "trep_anomaly_traces"], name="evaluate_streaming_anomalies", tags=TRAIN),
             Node(evaluate_sepsis, ["trep_anomaly_sepsis_splits", P, "params:device"], ["trep_anomaly_sepsis_rows", "trep_anomaly_sepsis_fits"], name="evaluate_sepsis_windows", tags=TRAIN),
             Node(collect_results, ["trep_anomaly_streaming_rows", "trep_anomaly_sepsis_rows", "trep_anomaly_streaming_fits", "trep_anomaly_sepsis_fits"], ["trep_anomaly_results", "trep_anomaly_encoders"], name="collect_anomaly_results", tags=EVALUATE),

@@ -28,12 +28,12 @@ from tsmtl.experiments.trep_classification import (
 log = logging.getLogger(__name__)
 
 
-def select_dataset(archive: Any, options: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"train", "test"}`` of ``options["dataset"]`` (ArticularyWordRecognition) from the UEA folder
-    (or aeon's embedded sets)."""
+def select_dataset(archive: Any, dataset: str) -> dict[str, Any]:
+    """``{"train", "test"}`` of ``dataset`` (``trep_missing_data.dataset``, ArticularyWordRecognition) from the UEA
+    folder (or aeon's embedded sets)."""
     root = getattr(archive, "root", None)
     names = available_uea_datasets(root) if root is not None else list(archive)
-    datasets, _ = gather_datasets(archive, names, [], [options.get("dataset", "ArticularyWordRecognition")])
+    datasets, _ = gather_datasets(archive, names, [], [dataset])
     return next(iter(datasets.values()))["parts"]
 
 
@@ -82,9 +82,12 @@ def fit_heatmap_encoders(ucr_archive: Any, parts: Mapping[str, Any], options: Ma
     return heatmap_encoders(source, options, device=device)
 
 
-def plot_latent_heatmap(fitted: Mapping[str, Any], options: Mapping[str, Any]) -> Figure:
-    """Fig. 4a: the series and the 15 most varying representation dimensions of T-Rep and TS2Vec."""
-    n_dims = int((options.get("heatmap") or {}).get("n_dims", 15))
+def plot_latent_heatmap(fitted: Mapping[str, Any], heatmap: Mapping[str, Any] | None) -> Figure:
+    """Fig. 4a: the series and the 15 most varying representation dimensions of T-Rep and TS2Vec.
+
+    ``heatmap``: ``trep_missing_data.heatmap`` (its ``n_dims``, default 15).
+    """
+    n_dims = int((heatmap or {}).get("n_dims", 15))
     heats = {name: latent_heatmap(model, fitted["series"], n_dims)[0] for name, model in fitted["encoders"].items()}
     start, length = fitted["gap"]
     how = "masked here" if fitted["masked_here"] else "missing in the data"

@@ -212,14 +212,14 @@ def plot_significance(results: pd.DataFrame, options: Mapping[str, Any]):
     )  # fmt: skip
 
 
-def plot_tsne_features(features: list[dict[str, Any]], options: Mapping[str, Any]):
-    """Paper Fig. 5: t-SNE of the shared features of every MTL method, one panel per task."""
+def plot_tsne_features(features: list[dict[str, Any]], seed: int):
+    """Paper Fig. 5: t-SNE of the shared features of every MTL method, one panel per task (``seed``: ``ucr_mtl.seed``)."""
     models = [f for f in features if f]
     if not models:
         return message_figure("no MTL model was run")
     n_tasks = max(len(m["tasks"]) for m in models)
     fig, axes = plt.subplots(len(models), n_tasks, figsize=(4 * n_tasks, 4 * len(models)), squeeze=False)
-    seed = int(options.get("seed", 0))
+    seed = int(seed)
     for row, model in enumerate(models):
         for col, (task, item) in enumerate(model["tasks"].items()):
             feats = item["features"]

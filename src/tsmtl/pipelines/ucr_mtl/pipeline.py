@@ -44,7 +44,7 @@ def create_experiment_pipeline() -> Pipeline:
                 tags=REPORT,
             ),
             Node(plot_significance, ["ucr_mtl_run_results", "params:ucr_mtl"], "ucr_mtl_significance_plot", name="plot_significance", tags=REPORT),
-            Node(plot_tsne_features, ["ucr_mtl_mtl_features", "params:ucr_mtl"], "ucr_mtl_tsne_plot", name="plot_tsne_features", tags=REPORT),
+            Node(plot_tsne_features, ["ucr_mtl_mtl_features", "params:ucr_mtl.seed"], "ucr_mtl_tsne_plot", name="plot_tsne_features", tags=REPORT),
         ],
         "resnet2d",
     )
