@@ -255,10 +255,19 @@ def _worker(directory: Path) -> None:
     config = {"epochs": 1, "batch_size": 7, "resnet1d": {"widths": [4], "kernel_sizes": [3, 3, 3], "embedding_dim": 4}}
     fit_distance_model("resnet1d", pairs, targets, config, checkpoint_dir=directory / "dtw", device="cpu", seed=0)
     Path.write_text = write_text
+    # mtl_joint's T-Rep trunk: rank 0 pretrains alone (crops do not shard), the other rank waits and loads it
+    from tsmtl.experiments.mtl_joint import pretrain_trunk
+
+    trunk_saves: Counter = Counter()
+    loop._atomic_save = lambda obj, path: (trunk_saves.update([Path(path).name]), atomic_save(obj, path))
+    windows = np.random.default_rng(0).normal(size=(8, 2, 12)).astype(np.float32)
+    trunk_options = {"method": "ts2vec", "encoder": {"repr_dims": 4, "hidden_dims": 4, "depth": 1, "iterations": 2, "batch_size": 4}}
+    trunk, _ = pretrain_trunk(windows, trunk_options, directory / "trunk", device="cpu")
+    loop._atomic_save = atomic_save
     rank = distributed.rank()
     results = {
         "outcomes": outcomes, "saves": dict(saves), "refusals": refusals, "world": distributed.world_size(),
-        "written": dict(written),
+        "written": dict(written), "trunk": str(trunk), "trunk_bytes": trunk.read_bytes(), "trunk_saves": dict(trunk_saves),
     }
     torch.save(results, directory / f"rank{rank}.pt")
 
@@ -476,6 +485,13 @@ def test_convert_batch_norms_keeps_the_tensors_and_warns_for_plain_ones_on_cpu(c
     x = torch.randn(4, 3, 5)
     converted.eval()
     assert torch.equal(converted[0](x), nn.functional.batch_norm(x, running_mean, model[0].running_var, weight, model[0].bias))
+
+
+def test_rank_0_pretrains_the_trunk_alone_and_every_rank_loads_it(two_processes):
+    """mtl_joint.pretrain_trunk under torchrun: no deadlock, one pretraining, the same file on both ranks."""
+    _, ranks = two_processes
+    assert ranks[0]["trunk"] == ranks[1]["trunk"] and ranks[0]["trunk_bytes"] == ranks[1]["trunk_bytes"]
+    assert ranks[1]["trunk_saves"] == {}  # rank 1 trained nothing and wrote no checkpoint
 
 
 # -- the Kedro hook ----------------------------------------------------------------------------

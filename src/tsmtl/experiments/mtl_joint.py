@@ -46,6 +46,8 @@ from tsmtl.evaluation.metrics import average_ranks, delta_m, higher_is_better  #
 from tsmtl.evaluation.plots import message_figure  # noqa: E402
 from tsmtl.models.trep import save_encoder  # noqa: E402
 from tsmtl.tasks import TaskSpec  # noqa: E402
+from tsmtl.training import distributed  # noqa: E402
+from tsmtl.training.device import choose_device  # noqa: E402
 from tsmtl.training.fingerprint import data_digest, run_fingerprint  # noqa: E402
 from tsmtl.training.fit import MethodConfig, TrainingConfig, fit_joint, single_task_specs  # noqa: E402
 from tsmtl.training.trep import TRepConfig, fit_representation  # noqa: E402
@@ -109,7 +111,8 @@ def pretrain_trunk(train_x: np.ndarray, options: Mapping[str, Any], folder: str 
 
     ``options``: ``method`` (``trep`` or ``ts2vec``), ``encoder`` (:class:`TRepConfig` fields),
     ``seed``. The weights go to ``<folder>/<fingerprint of data and settings>/encoder.pt``; an
-    existing file of the same fingerprint is reused (no second pretraining).
+    existing file of the same fingerprint is reused (no second pretraining). Under torchrun,
+    rank 0 pretrains and the other ranks wait, then load the same file.
 
     Returns the file and the backbone parameters that rebuild the encoder.
     """
@@ -121,11 +124,18 @@ def pretrain_trunk(train_x: np.ndarray, options: Mapping[str, Any], folder: str 
     config = TRepConfig.from_params(encoder_params) if method == "trep" else TRepConfig.ts2vec(**encoder_params)
     x = np.ascontiguousarray(np.asarray(train_x, dtype=np.float32).transpose(0, 2, 1))
     path = Path(folder) / run_fingerprint(data_digest(x), method, config.as_dict(), seed) / "encoder.pt"
-    if not path.exists():
+
+    def pretrain() -> None:
+        if path.exists():
+            return
         model = fit_representation(x, method, encoder_params, seed=seed, device=device)
         path.parent.mkdir(parents=True, exist_ok=True)
         save_encoder(model.encoder, path)
         log.info("pretrained a %s trunk on %d training windows (%d iterations): %s", method, len(x), model.n_iterations_, path)
+
+    # Under torchrun rank 0 pretrains alone (the contrastive crops do not shard) and the other
+    # ranks load its file; the MTL model's DDP then starts every rank from rank 0's weights.
+    distributed.rank_zero_first(choose_device(device), pretrain)
     params = {key: value for key, value in config.as_dict().items() if key in _ENCODER_ARGUMENTS[method]}
     return path, params
 

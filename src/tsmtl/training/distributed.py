@@ -87,7 +87,7 @@ import contextlib
 import logging
 import os
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +108,8 @@ __all__ = [
     "SyncMaskedBatchNorm2d",
     "average_over_ranks",
     "barrier",
+    "rank_zero_first",
+    "single_process",
     "batch_items",
     "check_weighting",
     "convert_batch_norms",
@@ -205,6 +207,39 @@ def _destroy_process_group() -> None:
         dist.destroy_process_group()
 
 
+_SINGLE_PROCESS_DEPTH = 0
+
+
+@contextlib.contextmanager
+def single_process() -> Iterator[None]:
+    """Trainers built inside train in this process alone, even under torchrun.
+
+    For work that one rank does for all (e.g. rank 0 pretraining the T-Rep trunk that every rank
+    then loads, :func:`tsmtl.experiments.mtl_joint.pretrain_trunk`): no sharding, no DDP, no
+    barrier. The process group, if any, stays as it is for the code after the block.
+    """
+    global _SINGLE_PROCESS_DEPTH
+    _SINGLE_PROCESS_DEPTH += 1
+    try:
+        yield
+    finally:
+        _SINGLE_PROCESS_DEPTH -= 1
+
+
+def rank_zero_first(device: torch.device, work: Callable[[], Any]) -> None:
+    """Run ``work`` on rank 0 alone (:func:`single_process`), the other ranks waiting for it; one process: just run it.
+
+    The other ranks read what ``work`` wrote after this returns (the files must be on a
+    filesystem every rank sees, as the checkpoints must).
+    """
+    several = init_process_group(device)
+    if is_main_process():
+        with single_process():
+            work()
+    if several:
+        barrier()
+
+
 def init_process_group(device: torch.device) -> bool:
     """Initialise the default process group once, when ``WORLD_SIZE > 1``; True when distributed.
 
@@ -213,7 +248,7 @@ def init_process_group(device: torch.device) -> bool:
     ``"gloo"``. The group lives until the process exits (destroyed ``atexit``); later Trainers of
     the same process (a pipeline fitting many models) reuse it.
     """
-    if requested_world_size() <= 1:
+    if requested_world_size() <= 1 or _SINGLE_PROCESS_DEPTH:
         return False
     if not dist.is_available():
         raise RuntimeError("WORLD_SIZE > 1 but this torch build has no torch.distributed")

@@ -550,7 +550,8 @@ class Trainer:
             if self.checkpoint_dir is not None:
                 if self.is_main_process:
                     self._save_last(epoch, best_metric, best_epoch, history)
-                distributed.barrier()  # the checkpoints are complete before any rank goes on
+                if self.parallel is not None:
+                    distributed.barrier()  # the checkpoints are complete before any rank goes on
             if self.is_main_process:
                 values = ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")
                 logger.info("epoch %d/%d: %s", epoch + 1, self.epochs, values)
