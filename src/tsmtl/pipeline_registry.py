@@ -22,11 +22,17 @@ PIPELINES_PACKAGE = "tsmtl.pipelines"
 
 
 def pipeline_names() -> list[str]:
-    """Every registered name, sorted: ``__default__`` and the package folders of ``tsmtl.pipelines`` (as ``find_pipelines`` walks them)."""
+    """Every registered name, sorted: ``__default__`` and the package folders of ``tsmtl.pipelines``.
+
+    The folders are those ``find_pipelines`` walks (not ``__pycache__``, not hidden), with an ``__init__.py``.
+    """
     folders = [
         entry.name
         for entry in files(PIPELINES_PACKAGE).iterdir()
-        if entry.is_dir() and entry.name != "__pycache__" and not entry.name.startswith(".") and entry.joinpath("__init__.py").is_file()
+        if entry.is_dir()
+        and entry.name != "__pycache__"
+        and not entry.name.startswith(".")
+        and entry.joinpath("__init__.py").is_file()
     ]
     return sorted(["__default__", *folders])
 

@@ -36,7 +36,9 @@ PAPER_TAGS = ("resnet2d", "foreclassnet", "trep", "mtl", "data")
 INGEST, TRAIN, EVALUATE, REPORT = STAGE_TAGS = ("ingest", "train", "evaluate", "report")
 
 
-def paper_pipeline(nodes: Iterable[Node | Pipeline] | Pipeline, papers: str | Iterable[str], namespace: str | None = None) -> Pipeline:
+def paper_pipeline(
+    nodes: Iterable[Node | Pipeline] | Pipeline, papers: str | Iterable[str], namespace: str | None = None
+) -> Pipeline:
     """``nodes`` as one pipeline, every node tagged with ``papers`` and, if given, put in ``namespace``.
 
     The namespace only groups the nodes (their names become ``<namespace>.<name>``); dataset and

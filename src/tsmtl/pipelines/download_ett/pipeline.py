@@ -1,4 +1,5 @@
-"""``download_ett``: the ETT csv files (T-Rep forecasting, the MTL overview); one node, ``download.ett_files`` (see :mod:`tsmtl.pipelines.download`)."""
+"""``download_ett``: the ETT csv files (T-Rep forecasting, the MTL overview);
+one node, ``download.ett_files`` (see :mod:`tsmtl.pipelines.download`)."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -8,7 +9,15 @@ from tsmtl.pipelines.tags import INGEST, paper_pipeline
 
 def create_pipeline(**kwargs) -> Pipeline:
     return paper_pipeline(
-        [Node(fetch_ett, ["params:download.ett", "params:ett.datasets", "params:download.dest"], "ett_download_report", name="ett_files", tags=INGEST)],
+        [
+            Node(
+                fetch_ett,
+                ["params:download.ett", "params:ett.datasets", "params:download.dest"],
+                "ett_download_report",
+                name="ett_files",
+                tags=INGEST,
+            )
+        ],
         "data",
         namespace="download",
     )

@@ -8,7 +8,15 @@ from tsmtl.pipelines.tags import INGEST, paper_pipeline
 
 def create_pipeline(**kwargs) -> Pipeline:
     return paper_pipeline(
-        [Node(fetch_uea, ["params:download.uea", "params:uea.datasets", "params:download.dest"], "uea_download_report", name="uea_problems", tags=INGEST)],
+        [
+            Node(
+                fetch_uea,
+                ["params:download.uea", "params:uea.datasets", "params:download.dest"],
+                "uea_download_report",
+                name="uea_problems",
+                tags=INGEST,
+            )
+        ],
         "data",
         namespace="download",
     )

@@ -21,7 +21,7 @@ RENAMED_PARAMETERS = {
 def _embedded_parameter(name: str) -> str:
     """``params:ucr_mtl[.<key>]`` -> ``params:embedded_mtl[.<key>]``; the two of :data:`RENAMED_PARAMETERS`; others unchanged."""
     if name == "params:ucr_mtl" or name.startswith("params:ucr_mtl."):
-        return "params:embedded_mtl" + name[len("params:ucr_mtl"):]
+        return "params:embedded_mtl" + name[len("params:ucr_mtl") :]
     return RENAMED_PARAMETERS.get(name, name)
 
 

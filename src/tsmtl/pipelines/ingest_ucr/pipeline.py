@@ -9,7 +9,13 @@ from tsmtl.pipelines.tags import INGEST, REPORT, paper_pipeline
 def create_pipeline(**kwargs) -> Pipeline:
     return paper_pipeline(
         [
-            Node(select_tasks, ["ucr_archive", "params:ucr.groups"], ["ucr_raw_tasks", "ucr_availability"], name="select_ucr_tasks", tags=INGEST),
+            Node(
+                select_tasks,
+                ["ucr_archive", "params:ucr.groups"],
+                ["ucr_raw_tasks", "ucr_availability"],
+                name="select_ucr_tasks",
+                tags=INGEST,
+            ),
             Node(split_task_group, ["ucr_raw_tasks", "params:ucr.split"], "ucr_task_splits", name="split_ucr_tasks", tags=INGEST),
             Node(report_splits, "ucr_task_splits", "ucr_task_report", name="report_ucr_splits", tags=REPORT),
         ],

@@ -32,16 +32,36 @@ def _experiment(dataset: str) -> list[Node]:
             name=f"train_{dataset}_joint_models",
             tags=TRAIN,
         ),
-        Node(build_report, [f"{prefix}_results", f"{prefix}_splits", f"{P}.{dataset}", P], [f"{prefix}_report", f"{prefix}_markdown"], name=f"report_{dataset}_joint_models", tags=REPORT),
-        Node(plot_weights, f"{prefix}_weights_history", f"{prefix}_weights_plot", name=f"plot_{dataset}_task_weights", tags=REPORT),
+        Node(
+            build_report,
+            [f"{prefix}_results", f"{prefix}_splits", f"{P}.{dataset}", P],
+            [f"{prefix}_report", f"{prefix}_markdown"],
+            name=f"report_{dataset}_joint_models",
+            tags=REPORT,
+        ),
+        Node(
+            plot_weights, f"{prefix}_weights_history", f"{prefix}_weights_plot", name=f"plot_{dataset}_task_weights", tags=REPORT
+        ),
     ]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return paper_pipeline(
         [
-            Node(prepare_physionet, ["physionet_raw", f"{P}.physionet.data"], "mtl_joint_physionet_splits", name="prepare_physionet_joint_data", tags=INGEST),
-            Node(prepare_etth1, ["ett_archive", f"{P}.etth1.data"], "mtl_joint_etth1_splits", name="prepare_etth1_joint_data", tags=INGEST),
+            Node(
+                prepare_physionet,
+                ["physionet_raw", f"{P}.physionet.data"],
+                "mtl_joint_physionet_splits",
+                name="prepare_physionet_joint_data",
+                tags=INGEST,
+            ),
+            Node(
+                prepare_etth1,
+                ["ett_archive", f"{P}.etth1.data"],
+                "mtl_joint_etth1_splits",
+                name="prepare_etth1_joint_data",
+                tags=INGEST,
+            ),
             *_experiment("physionet"),
             *_experiment("etth1"),
         ],

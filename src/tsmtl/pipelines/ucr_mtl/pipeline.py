@@ -31,11 +31,34 @@ def create_experiment_pipeline() -> Pipeline:
     """
     return paper_pipeline(
         [
-            Node(select_groups, ["ucr_raw_tasks", "params:ucr.groups", "params:ucr_mtl"], "ucr_mtl_raw_groups", name="select_groups", tags=INGEST),
-            Node(split_groups, ["ucr_mtl_raw_groups", "params:ucr.split", "params:ucr_mtl"], "ucr_mtl_split_groups", name="split_groups", tags=INGEST),
-            Node(feed_groups, ["ucr_mtl_split_groups", "params:ucr_mtl.feeding"], "ucr_mtl_fed_groups", name="feed_groups", tags=INGEST),
-            Node(run_methods, ["ucr_mtl_fed_groups", "params:ucr_mtl", "params:device"], ["ucr_mtl_run_results", "ucr_mtl_mtl_features"],
-                 name="run_methods", tags=TRAIN),  # fmt: skip
+            Node(
+                select_groups,
+                ["ucr_raw_tasks", "params:ucr.groups", "params:ucr_mtl"],
+                "ucr_mtl_raw_groups",
+                name="select_groups",
+                tags=INGEST,
+            ),
+            Node(
+                split_groups,
+                ["ucr_mtl_raw_groups", "params:ucr.split", "params:ucr_mtl"],
+                "ucr_mtl_split_groups",
+                name="split_groups",
+                tags=INGEST,
+            ),
+            Node(
+                feed_groups,
+                ["ucr_mtl_split_groups", "params:ucr_mtl.feeding"],
+                "ucr_mtl_fed_groups",
+                name="feed_groups",
+                tags=INGEST,
+            ),
+            Node(
+                run_methods,
+                ["ucr_mtl_fed_groups", "params:ucr_mtl", "params:device"],
+                ["ucr_mtl_run_results", "ucr_mtl_mtl_features"],
+                name="run_methods",
+                tags=TRAIN,
+            ),
             Node(
                 build_accuracy_report,
                 ["ucr_mtl_run_results", "ucr_mtl_fed_groups", "params:ucr_mtl"],
@@ -43,8 +66,20 @@ def create_experiment_pipeline() -> Pipeline:
                 name="build_accuracy_report",
                 tags=REPORT,
             ),
-            Node(plot_significance, ["ucr_mtl_run_results", "params:ucr_mtl"], "ucr_mtl_significance_plot", name="plot_significance", tags=REPORT),
-            Node(plot_tsne_features, ["ucr_mtl_mtl_features", "params:ucr_mtl.seed"], "ucr_mtl_tsne_plot", name="plot_tsne_features", tags=REPORT),
+            Node(
+                plot_significance,
+                ["ucr_mtl_run_results", "params:ucr_mtl"],
+                "ucr_mtl_significance_plot",
+                name="plot_significance",
+                tags=REPORT,
+            ),
+            Node(
+                plot_tsne_features,
+                ["ucr_mtl_mtl_features", "params:ucr_mtl.seed"],
+                "ucr_mtl_tsne_plot",
+                name="plot_tsne_features",
+                tags=REPORT,
+            ),
         ],
         "resnet2d",
     )
