@@ -171,7 +171,7 @@ def test_load_flat_layout_and_train_only(tmp_path):
 
 
 def test_missing_dataset_says_how_to_download(tmp_path):
-    with pytest.raises(DataNotFoundError, match="kedro run --pipeline download_ucr") as info:
+    with pytest.raises(DataNotFoundError, match="kedro run --pipelines download_ucr") as info:
         load_ucr_dataset("Nope", root=tmp_path)
     assert "Nope_TRAIN.tsv" in str(info.value)
     assert available_ucr_datasets(tmp_path / "absent") == []

@@ -32,7 +32,7 @@ from tsmtl.data.uea import dataset_name_from_path, read_uea_file
 __all__ = ["read_ucr_file", "load_ucr_dataset", "available_ucr_datasets", "UCR_DOWNLOAD_HINT"]
 
 UCR_DOWNLOAD_HINT = (
-    "Get the UCR 2018 archive files with `kedro run --pipeline download_ucr` "
+    "Get the UCR 2018 archive files with `kedro run --pipelines download_ucr` "
     "(or copy UCRArchive_2018/<Name>/ there, or set TSMTL_DATA_DIR)."
 )
 _EXTENSIONS = (".tsv", ".tsv.gz", ".ts")

@@ -156,7 +156,7 @@ def register_yahoo(settings: Mapping[str, Any], dest: str) -> pd.DataFrame:
         log.error("Yahoo S5 is not downloaded by tsmtl.\n%s", instructions)
         raise YahooS5NotGiven(
             "params download.yahoo.local_path is null: give the path of your own copy, e.g.\n"
-            "  kedro run --pipeline register_yahoo --params download.yahoo.local_path=/path/to/"
+            "  kedro run --pipelines register_yahoo --params download.yahoo.local_path=/path/to/"
             f"{YAHOO_S5_DIRNAME}.tgz\n\n{instructions}"
         )
     return install_yahoo_s5(local_path, dest, overwrite=bool(settings.get("overwrite", False)))

@@ -1,4 +1,4 @@
-"""``kedro run --pipeline dtw_approximation``: pairs -> DTW targets -> Siamese learners -> Figs. 1 and 4."""
+"""``kedro run --pipelines dtw_approximation``: pairs -> DTW targets -> Siamese learners -> Figs. 1 and 4."""
 
 from kedro.pipeline import Node, Pipeline
 
