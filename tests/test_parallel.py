@@ -12,6 +12,7 @@ from tsmtl.data.types import TimeSeriesData
 from tsmtl.experiments.ucr_mtl import parse_methods, plan_runs, run_experiment
 from tsmtl.parallel import FanOut, run_jobs
 from tsmtl.training.fit import TrainingConfig
+from tsmtl.training.saved_models import evaluate_record
 
 
 def square_with_worker(value: int) -> tuple[int, int, int]:
@@ -97,14 +98,25 @@ def test_the_experiment_fanned_out_over_processes_equals_the_sequential_one(tmp_
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the workers' setting: identical float reductions
     try:
-        sequential, features = run_experiment(runs)
+        sequential, features, models = run_experiment(runs)
     finally:
         torch.set_num_threads(threads)
-    parallel, parallel_features = run_experiment(runs, FanOut(n_jobs=2, threads_per_worker=1))
+    parallel, parallel_features, parallel_models = run_experiment(runs, FanOut(n_jobs=2, threads_per_worker=1))
     columns = ["split_seed", "group", "task", "method", "fit", "accuracy", "val_accuracy", "best_epoch"]
     assert parallel[columns].equals(sequential[columns])
     assert len(features) == 1 and features[0]["split_seed"] == 0  # t-SNE features: first split seed only
     np.testing.assert_allclose(parallel_features[0]["tasks"]["A"]["features"], features[0]["tasks"]["A"]["features"], rtol=1e-5)
+    # the fitted MTL model of the first split seed comes back from the worker with the same weights
+    assert set(models) == set(parallel_models) == {"ResNet1D w/ MTL"}
+    record, parallel_record = models["ResNet1D w/ MTL"]["G"], parallel_models["ResNet1D w/ MTL"]["G"]
+    assert record["split_seed"] == parallel_record["split_seed"] == 0
+    assert record["state_dict"].keys() == parallel_record["state_dict"].keys()
+    for name, tensor in record["state_dict"].items():
+        torch.testing.assert_close(parallel_record["state_dict"][name], tensor, rtol=1e-5, atol=1e-6)
+    # ... and it rebuilds a model whose test accuracy is the reported one
+    scores = evaluate_record(parallel_record, {task: split["test"] for task, split in groups_by_seed[0]["G"].items()})
+    reported = parallel[(parallel["method"] == "ResNet1D w/ MTL") & (parallel["split_seed"] == 0)].set_index("task")["accuracy"]
+    assert {task: scores[f"accuracy/{task}"] for task in ("A", "B")} == reported.to_dict()
 
 
 def write_pid_and_sleep(folder: str) -> None:

@@ -1,7 +1,8 @@
 """Kedro catalog datasets over the tsmtl readers (the only Kedro-aware data code).
 
-Each class is read-only and lazy: it holds a path and calls one library reader
-on ``load()``. Use them in ``conf/*/catalog.yml``, e.g.::
+The raw-data classes are read-only and lazy: each holds a path and calls one library reader
+on ``load()``; :class:`TorchStateDictDataset` saves and loads trained weights. Use them in
+``conf/*/catalog.yml``, e.g.::
 
     ucr_archive:
       type: tsmtl.kedro_datasets.UCRArchiveDataset
@@ -14,10 +15,11 @@ see ``tsmtl.settings``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
+from kedro.io.core import AbstractVersionedDataset, Version, get_filepath_str, get_protocol_and_path
 
 
 class _ReadOnlyDataset(AbstractDataset):
@@ -250,3 +252,117 @@ class KaggleCredentialsDataset(AbstractDataset):
     def _describe(self) -> dict[str, Any]:
         # Never the key itself: only whether the catalog gave one.
         return {"username": self._credentials.get("username"), "key": "***" if self._credentials.get("key") else None}
+
+
+class TorchStateDictDataset(AbstractVersionedDataset):
+    """Trained weights as a ``torch.save`` file: a module's ``state_dict``, or a dict of them (issue #11, Catalog).
+
+    ``save`` takes a ``torch.nn.Module`` (its ``state_dict`` is saved) or any nesting of dicts
+    and lists whose leaves are tensors, str, int, float, bool or None -- e.g. ``ucr_mtl``'s
+    ``{method: {group: record}}`` of :func:`tsmtl.training.saved_models.model_record`, each
+    record the best weights of one multitask fit and what rebuilds its model. Numpy scalars and
+    arrays are saved as Python numbers and lists; any other object is refused when saving (with
+    where it is), since ``load`` reads with ``torch.load(weights_only=True)``: no pickled code
+    runs, tensors come back on ``map_location`` (default ``"cpu"``). Versioned and on any fsspec
+    path (``s3://``, ``gcs://``, local) like Kedro's own datasets::
+
+        "{name}_state_dicts":
+          type: tsmtl.kedro_datasets.TorchStateDictDataset
+          filepath: data/06_models/{name}_state_dicts.pt
+          versioned: true
+
+    In a notebook (``%load_ext kedro.ipython``; ``kedro run --pipelines ucr_mtl`` first)::
+
+        from tsmtl.training.saved_models import rebuild_model
+        from tsmtl.training.multitask import evaluate_tasks
+        from tsmtl.training.tensors import to_tensors
+
+        models = catalog.load("ucr_mtl_state_dicts")      # {method: {group: record}}, first split seed
+        record = models["ResNet2D w/ MTL"]["Cricket"]
+        model = rebuild_model(record)                      # MultiTaskModel, eval mode, CPU
+        print(record["split_seed"], record["scores"]["test"])  # the accuracies Table I reports
+        # score it again on that split's test data (ucr_mtl_fed_groups, in memory in a run):
+        # test = to_tensors(split["test"], classes=record["tasks"][task]["classes"])
+        # evaluate_tasks(model, [(test, {task: test.y})], {task: spec}, prefix="")
+
+    Parameters
+    ----------
+    filepath : str
+        Local path or fsspec URL of the ``.pt`` file.
+    load_args, save_args : dict, optional
+        Extra ``torch.load`` / ``torch.save`` arguments (``weights_only`` cannot be turned off).
+    version : Version, optional
+    credentials, fs_args : dict, optional
+        Passed to ``fsspec.filesystem`` (``fs_args`` also ``open_args_load`` / ``open_args_save``).
+    metadata : dict, optional
+        Kedro-Viz's ``{"kedro-viz": {"layer": "models"}}`` and the like; unused here.
+    """
+
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        version: Version | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ):
+        import fsspec
+
+        fs_args = dict(fs_args or {})
+        self._open_args_load = {"mode": "rb", **fs_args.pop("open_args_load", {})}
+        self._open_args_save = {"mode": "wb", **fs_args.pop("open_args_save", {})}
+        protocol, path = get_protocol_and_path(filepath, version)
+        if protocol == "file":
+            fs_args.setdefault("auto_mkdir", True)
+        self._protocol = protocol
+        self._fs = fsspec.filesystem(protocol, **dict(credentials or {}), **fs_args)
+        self._load_args = {"map_location": "cpu", **dict(load_args or {})}
+        if self._load_args.pop("weights_only", True) is not True:
+            raise DatasetError("TorchStateDictDataset loads with weights_only=True only (no pickled code runs on load)")
+        self._save_args = dict(save_args or {})
+        self.metadata = metadata
+        super().__init__(
+            filepath=PurePosixPath(path), version=version, exists_function=self._fs.exists, glob_function=self._fs.glob
+        )
+
+    def load(self) -> Any:
+        import torch
+
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        with self._fs.open(path, **self._open_args_load) as file:
+            return torch.load(file, weights_only=True, **self._load_args)
+
+    def save(self, data: Any) -> None:
+        import torch
+
+        from tsmtl.training.saved_models import weights_only_value
+
+        if isinstance(data, torch.nn.Module):
+            data = data.state_dict()
+        try:
+            data = weights_only_value(data, where="data")
+        except TypeError as error:
+            raise DatasetError(f"TorchStateDictDataset({self._filepath}): {error}") from error
+        path = get_filepath_str(self._get_save_path(), self._protocol)
+        with self._fs.open(path, **self._open_args_save) as file:
+            torch.save(data, file, **self._save_args)
+        self._fs.invalidate_cache(path)
+
+    def _exists(self) -> bool:
+        try:
+            path = get_filepath_str(self._get_load_path(), self._protocol)
+        except DatasetError:
+            return False
+        return self._fs.exists(path)
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "filepath": self._filepath,
+            "protocol": self._protocol,
+            "load_args": self._load_args,
+            "save_args": self._save_args,
+            "version": self._version,
+        }

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from kedro.io import DataCatalog, MemoryDataset
+import torch
+from kedro.io import DataCatalog, MemoryDataset, Version
 from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
 from tsmtl.data.types import TimeSeriesData
 from tsmtl.evaluation.paper_tables import METHODS
+from tsmtl.kedro_datasets import TorchStateDictDataset
+from tsmtl.models.sharing import ModelConfig, build_multitask_model
 from tsmtl.pipelines.ucr_mtl.pipeline import create_experiment_pipeline
+from tsmtl.tasks import TaskSpec
+from tsmtl.training.saved_models import evaluate_record, rebuild_model
 
 TABLE_I_METHODS = [
     {"id": "1nn_dtw", "name": "1NN-DTW", "kind": "1nn_dtw", "params": {"window": None, "n_jobs": 1}},
@@ -46,9 +51,12 @@ class KeptMemoryDataset(MemoryDataset):
         pass
 
 
-def _run(tasks, groups, options) -> DataCatalog:
+def _run(tasks, groups, options, state_dicts=None) -> DataCatalog:
+    """The experiment on MemoryDatasets; ``state_dicts``: a path to save ``ucr_mtl_state_dicts`` with the project's dataset."""
+    saved = {} if state_dicts is None else {"ucr_mtl_state_dicts": TorchStateDictDataset(filepath=str(state_dicts), version=Version(None, None))}
     catalog = DataCatalog(
         datasets={
+            **saved,
             "ucr_raw_tasks": MemoryDataset(tasks),
             "params:ucr.groups": MemoryDataset(groups),
             "params:ucr.split": MemoryDataset(SPLIT),
@@ -144,7 +152,7 @@ def test_ucr_mtl_end_to_end(tmp_path):
     }
     groups = {"Cricket": ["CricketX", "CricketY", "CricketZ"], "DodgerLoop": ["DodgerLoopDay"]}
     options = _options(tmp_path)
-    catalog = _run(splits, groups, options)
+    catalog = _run(splits, groups, options, state_dicts=tmp_path / "ucr_mtl_state_dicts.pt")
 
     results = catalog["ucr_mtl_results"].load()
     assert len(results) == 3 * 5  # three present tasks, five methods
@@ -165,6 +173,28 @@ def test_ucr_mtl_end_to_end(tmp_path):
     # checkpoints: one folder per split seed, single-task model and MTL group
     models = tmp_path / "models" / "split_0"
     assert (models / "resnet2d_mtl" / "Cricket").is_dir() and (models / "resnet1d" / "DodgerLoopDay").is_dir()
+    # the multitask fits as a versioned weights-only torch file: each record rebuilds its model, whose test
+    # accuracy on the fed test split is the one the results report
+    (saved,) = (tmp_path / "ucr_mtl_state_dicts.pt").glob("*/ucr_mtl_state_dicts.pt")
+    records = TorchStateDictDataset(filepath=str(tmp_path / "ucr_mtl_state_dicts.pt"), version=Version(None, None)).load()
+    assert set(records) == {"ResNet1D w/ MTL", "ResNet2D w/ MTL"}
+    fed = catalog["ucr_mtl_fed_groups"].load()[0]
+    for method, by_group in records.items():
+        assert set(by_group) == {"Cricket", "DodgerLoop"}
+        for group, record in by_group.items():
+            assert record["method"] == method and record["group"] == group and record["split_seed"] == 0
+            scores = evaluate_record(record, {task: split["test"] for task, split in fed[group].items()})
+            for task in fed[group]:
+                row = results[(results["method"] == method) & (results["task"] == task)]
+                assert scores[f"accuracy/{task}"] == row["accuracy"].item() == record["scores"]["test"][f"accuracy/{task}"]
+    # the rebuilt model holds the saved weights, not a fresh initialisation
+    record = records["ResNet2D w/ MTL"]["Cricket"]
+    rebuilt = rebuild_model(record).state_dict()
+    assert rebuilt.keys() == record["state_dict"].keys()
+    assert all(torch.equal(rebuilt[name], tensor) for name, tensor in record["state_dict"].items())
+    specs = {task: TaskSpec(**fields) for task, fields in record["tasks"].items()}
+    fresh = build_multitask_model(ModelConfig(**record["model"]), record["in_channels"], specs).state_dict()
+    assert any(not torch.equal(fresh[name], tensor) for name, tensor in record["state_dict"].items())
 
 
 def test_a_sixth_method_is_one_yaml_entry(tmp_path):

@@ -41,6 +41,7 @@ from tsmtl.models.baselines import one_nn_dtw
 from tsmtl.parallel import FanOut, run_jobs
 from tsmtl.training.fit import MethodConfig, TrainingConfig, fit_task_group
 from tsmtl.training.multitask import extract_features
+from tsmtl.training.saved_models import model_record
 from tsmtl.training.tensors import to_tensors
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,9 @@ class UCRRun:
     resume : bool
     features : bool
         Return the shared test-split features (t-SNE, paper Fig. 5).
+    weights : bool
+        Return the best weights and what rebuilds the model
+        (:func:`tsmtl.training.saved_models.model_record`; the ``ucr_mtl_state_dicts`` dataset).
     """
 
     split_seed: int
@@ -174,6 +178,7 @@ class UCRRun:
     checkpoint_dir: str | None = None
     resume: bool = True
     features: bool = False
+    weights: bool = False
 
     def describe(self) -> str:
         return f"{self.method.name} on {self.run} (split seed {self.split_seed})"
@@ -211,7 +216,7 @@ def _run_one_nn_dtw(run: UCRRun) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _run_network(run: UCRRun) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _run_network(run: UCRRun) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     started = time.perf_counter()
     fit = fit_task_group(
         run.tasks, run.method.config, run.training,
@@ -241,23 +246,33 @@ def _run_network(run: UCRRun) -> tuple[list[dict[str, Any]], dict[str, Any]]:
                 for t, s in run.tasks.items()
             },
         }
-    return rows, features
+    record = {}
+    if run.weights:
+        in_channels = next(iter(run.tasks.values()))["train"].n_channels
+        record = model_record(
+            fit, run.method.config.model, in_channels,
+            method=run.method.name, method_id=run.method.id, group=run.group, split_seed=run.split_seed, seed=run.seed,
+        )  # fmt: skip
+    return rows, features, record
 
 
-def execute_run(run: UCRRun) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Fit and score one :class:`UCRRun`; its rows (:data:`RESULT_COLUMNS`) and its features ({} if none).
+def execute_run(run: UCRRun) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any]]:
+    """Fit and score one :class:`UCRRun`: its rows (:data:`RESULT_COLUMNS`), its features and its model record.
+
+    The features ({} unless ``run.features``) and the record ({} unless ``run.weights``; the best
+    weights and what rebuilds the model, :func:`tsmtl.training.saved_models.model_record`).
 
     A network run is :func:`tsmtl.training.fit.fit_task_group` (Algorithm 2 for a group, standard
     mini-batches for one task); 1NN-DTW is the project's exact kernel (aeon's predictions), with
     the train split as the reference set, scored on test and val.
     """
     if run.method.kind == "1nn_dtw":
-        rows, features = _run_one_nn_dtw(run), {}
+        rows, features, record = _run_one_nn_dtw(run), {}, {}
     else:
-        rows, features = _run_network(run)
+        rows, features, record = _run_network(run)
     scores = {row["task"]: round(row["accuracy"], 3) for row in rows}
     log.info("%s: test accuracy %s", run.describe(), scores)
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS), features
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS), features, record
 
 
 def plan_runs(
@@ -274,7 +289,7 @@ def plan_runs(
     """Every independent fit: split seeds x methods x (tasks, or groups for multitask methods).
 
     The t-SNE features come from the multitask methods' fits of ``features_group`` on the
-    first split seed.
+    first split seed; the weights (model records) from every multitask fit of the first split seed.
     """
     runs = []
     first_seed = next(iter(groups_by_seed), None)
@@ -293,21 +308,42 @@ def plan_runs(
                             training=training if method.kind == "network" else None, device=device,
                             seed=int(seed) + int(split_seed), checkpoint_dir=folder, resume=resume,
                             features=by_group and group == features_group and split_seed == first_seed,
+                            weights=by_group and split_seed == first_seed,
                         )
                     )  # fmt: skip
     return runs
 
 
-def run_experiment(runs: Sequence[UCRRun], fanout: FanOut | None = None) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Execute ``runs`` (in parallel as ``fanout`` says, longest first); rows in plan order, and the features."""
+def run_experiment(
+    runs: Sequence[UCRRun], fanout: FanOut | None = None
+) -> tuple[pd.DataFrame, list[dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
+    """Execute ``runs`` (in parallel as ``fanout`` says, longest first).
+
+    Returns
+    -------
+    results : DataFrame
+        The rows of every run (:data:`RESULT_COLUMNS`), in plan order.
+    features : list of dict
+        The t-SNE features of the runs flagged ``features``.
+    models : dict method name -> group -> record
+        The model record (:func:`tsmtl.training.saved_models.model_record`) of every run flagged
+        ``weights``; a second record for one method and group is refused.
+    """
     order = sorted(range(len(runs)), key=lambda i: -runs[i].cost)
     outputs = run_jobs(execute_run, [runs[i] for i in order], fanout, describe=UCRRun.describe)
     by_plan = [None] * len(runs)
     for position, output in zip(order, outputs):
         by_plan[position] = output
-    frames = [frame for frame, _ in by_plan if len(frame)]
+    frames = [frame for frame, _, _ in by_plan if len(frame)]
     results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
-    return results, [features for _, features in by_plan if features]
+    models: dict[str, dict[str, dict[str, Any]]] = {}
+    for run, (_, _, record) in zip(runs, by_plan):
+        if record:
+            by_group = models.setdefault(run.method.name, {})
+            if run.group in by_group:
+                raise ValueError(f"two model records for {run.method.name} on {run.group}: flag one split seed's runs only")
+            by_group[run.group] = record
+    return results, [features for _, features, _ in by_plan if features], models
 
 
 __all__ = [

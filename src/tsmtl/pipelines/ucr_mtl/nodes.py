@@ -110,12 +110,14 @@ def _tsne_group(groups: Groups, options: Mapping[str, Any]) -> str | None:
 
 def run_methods(
     groups_by_seed: Mapping[int, Groups], options: Mapping[str, Any], device: str
-) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+) -> tuple[pd.DataFrame, list[dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
     """Every method (1NN-DTW, ResNet1D/2D with and without MTL, any added in YAML) on every split seed.
 
     The fits are fanned out as ``options["fanout"]`` says (:mod:`tsmtl.parallel`). Returns the
-    long results and, for every multitask method, the test-split features of the t-SNE group on
-    the first split seed (paper Fig. 5).
+    long results; for every multitask method, the test-split features of the t-SNE group on the
+    first split seed (paper Fig. 5); and the fitted multitask models of the first split seed,
+    ``{method: {group: record}}`` (best weights and what rebuilds each model,
+    :func:`tsmtl.training.saved_models.model_record`; saved as ``ucr_mtl_state_dicts``).
     """
     first = next(iter(groups_by_seed.values()))
     runs = plan_runs(

@@ -55,7 +55,7 @@ def create_experiment_pipeline() -> Pipeline:
             Node(
                 run_methods,
                 ["ucr_mtl_fed_groups", "params:ucr_mtl", "params:device"],
-                ["ucr_mtl_run_results", "ucr_mtl_mtl_features"],
+                ["ucr_mtl_run_results", "ucr_mtl_mtl_features", "ucr_mtl_state_dicts"],
                 name="run_methods",
                 tags=TRAIN,
             ),
