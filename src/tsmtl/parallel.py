@@ -113,8 +113,12 @@ def configure_worker(threads: int, log_level: int = logging.INFO, parent: int | 
     Runs in every worker before its first job (the pool initializer; ``Client.run`` on Dask).
     With ``parent`` (the process pool's owner) the worker exits as soon as that process is gone:
     a run stopped with ``kill`` leaves no fit running on (``concurrent.futures`` would let each
-    worker finish its current job first).
+    worker finish its current job first). Workers draw no progress bar (``TSMTL_PROGRESS=0``,
+    :mod:`tsmtl.training.progress`): several bars on one console would overwrite each other.
     """
+    from tsmtl.training.progress import PROGRESS_ENV
+
+    os.environ[PROGRESS_ENV] = "0"
     if parent is not None:
         threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="exit-with-parent").start()
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):

@@ -50,6 +50,7 @@ import logging
 import math
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -64,14 +65,21 @@ from tqdm.auto import tqdm
 from tsmtl.training import distributed
 from tsmtl.training.device import choose_device, seed_everything
 from tsmtl.training.fingerprint import check_resumable
+from tsmtl.training.progress import show_progress
 
 logger = logging.getLogger(__name__)
+#: Every epoch's record (``epoch 3/6: train_loss=..., val_accuracy=...``): the project's
+#: ``conf/logging.yml`` sends it to the file log only (``logs/tsmtl.log``); the console has the bar.
+epoch_logger = logging.getLogger(f"{__name__}.epochs")
 
 StepFn = Callable[[nn.Module, Any], "tuple[torch.Tensor, Mapping[str, Any]] | StepOutput"]
 BatchProvider = Callable[[int], Iterable[Any]]
 EvaluateFn = Callable[[nn.Module], Mapping[str, float]]
 
 LAST_CHECKPOINT = "last.pt"
+#: A fit's bar: ``split_0/resnet2d_mtl/Embedded 2/6 |███   | ETA 00:24, val_accuracy=0.567 loss=0.147``
+#: (the ETA before the metrics: a narrow terminal cuts the end of the line).
+PROGRESS_FORMAT = "{desc} {n_fmt}/{total_fmt} |{bar}| ETA {remaining}{postfix}"
 BEST_CHECKPOINT = "best.pt"
 
 
@@ -196,6 +204,16 @@ def _atomic_save(obj: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _label_of(checkpoint_dir: Path | None) -> str:
+    """``split_0/resnet2d_mtl/Embedded`` for ``.../split_0/resnet2d_mtl/Embedded/35a04d24779c``; ``"fit"`` for None."""
+    if checkpoint_dir is None:
+        return "fit"
+    parts = list(checkpoint_dir.parts)
+    if len(parts) > 1 and re.fullmatch(r"[0-9a-f]{8,}", parts[-1]):  # a run folder named by its data digest
+        parts.pop()
+    return "/".join(parts[-3:])
+
+
 def _to_float(value: Any) -> float:
     if isinstance(value, torch.Tensor):
         return float(value.detach().float().cpu())
@@ -247,7 +265,13 @@ class Trainer:
         run restores the saved RNG states instead). Build the model after seeding yourself if
         its initial weights must be reproducible.
     progress : bool
-        Show a tqdm progress bar over each epoch's batches.
+        ``False`` turns off the fit's progress bar: one tqdm bar over the epochs, with an ETA and
+        the monitored metric and training loss, drawn when
+        :func:`~tsmtl.training.progress.show_progress` says someone is watching (stderr a TTY, not
+        in CI, not a fan-out worker, rank 0). ``True`` leaves that decision to it.
+    progress_label : str, optional
+        Names the fit on its bar and in its epoch records; default: the last three folders of
+        ``checkpoint_dir`` before a data-digest folder (``split_0/resnet2d_mtl/Embedded``), else ``"fit"``.
     amp_dtype : {"bfloat16"} or torch.dtype, optional
         Run ``step_fn``/``evaluate_fn`` under ``torch.autocast`` with this dtype (bfloat16 only:
         float16 would need gradient scaling).
@@ -279,6 +303,7 @@ class Trainer:
         data_digest: str | None = None,
         seed: int | None = 0,
         progress: bool = True,
+        progress_label: str | None = None,
         amp_dtype: str | torch.dtype | None = None,
         weighting: nn.Module | None = None,
         after_step: Callable[[nn.Module], None] | None = None,
@@ -322,7 +347,8 @@ class Trainer:
         self.data_digest = data_digest
         self.seed = seed
         self.is_main_process = distributed.is_main_process()
-        self.progress = bool(progress) and self.is_main_process
+        self.progress = show_progress(progress) and self.is_main_process
+        self.progress_label = progress_label or _label_of(self.checkpoint_dir)
         self.amp_dtype = amp_dtype
         self.after_step = after_step
         # The weighting's own parameters (uncertainty's log-variances, GradNorm's weights) are
@@ -364,15 +390,11 @@ class Trainer:
     def _train_epoch(self, epoch: int) -> dict[str, float]:
         self.model.train()
         epoch_batches = self.batches(epoch)
-        total = len(epoch_batches) if hasattr(epoch_batches, "__len__") else None
-        bar = tqdm(
-            epoch_batches, total=total, desc=f"epoch {epoch + 1}/{self.epochs}", leave=False, disable=not self.progress
-        )
         loss_sum = torch.zeros((), device=self.device)
         log_sums: dict[str, Any] = {}
         log_counts: dict[str, int] = {}
         n_batches = 0
-        for batch in bar:
+        for batch in epoch_batches:
             batch = move_to_device(batch, self.device)
             self.optimizer.zero_grad(set_to_none=True)
             # Several processes: this rank's shard of the global batch, the step through DDP.
@@ -400,7 +422,6 @@ class Trainer:
                 log_sums[key] = log_sums.get(key, 0.0) + value
                 log_counts[key] = log_counts.get(key, 0) + 1
             n_batches += 1
-        bar.close()
         if n_batches == 0:
             raise ValueError(f"batches({epoch}) yielded no batch")
         if self.parallel is not None:
@@ -522,39 +543,52 @@ class Trainer:
 
         stopped_early = False
         epochs_run = 0
-        for epoch in range(start_epoch, self.epochs):
-            # Early stopping looks at the history only, so a resumed run stops where the original would have.
-            if self.patience is not None and best_epoch is not None and (epoch - 1) - best_epoch >= self.patience:
-                stopped_early = True
-                break
-            started = time.perf_counter()
-            record: dict[str, float] = {"epoch": epoch}
-            record.update(self._train_epoch(epoch))
-            record.update(self._evaluate())
-            record["seconds"] = time.perf_counter() - started
-            if self.parallel is not None:  # rank 0's record (evaluation, seconds) on every rank
-                record = self.parallel.broadcast(record)
-            if self.monitor not in record:
-                raise KeyError(f"monitor {self.monitor!r} is not in the epoch record; available: {sorted(record)}")
-            history.append(record)
-            epochs_run += 1
-            value = float(record[self.monitor])
-            if self._improved(value, best_metric):
-                best_metric, best_epoch = value, epoch
-                best_state = {key: tensor.detach().cpu().clone() for key, tensor in self.model.state_dict().items()}
-                if self.checkpoint_dir is not None and self.is_main_process:
-                    _atomic_save(
-                        {"model": best_state, "epoch": epoch, "metric": value, "data_digest": self.data_digest},
-                        self.best_checkpoint,
-                    )
-            if self.checkpoint_dir is not None:
+        # One bar per fit over its epochs (ETA, monitored metric); drawn only when show_progress allows.
+        bar = tqdm(
+            total=self.epochs, initial=start_epoch, desc=self.progress_label, unit="epoch", leave=False,
+            dynamic_ncols=True, disable=not self.progress, bar_format=PROGRESS_FORMAT, mininterval=0, miniters=1,
+        )  # redrawn at every epoch's end
+        try:
+            for epoch in range(start_epoch, self.epochs):
+                # Early stopping looks at the history only, so a resumed run stops where the original would have.
+                if self.patience is not None and best_epoch is not None and (epoch - 1) - best_epoch >= self.patience:
+                    stopped_early = True
+                    break
+                started = time.perf_counter()
+                record: dict[str, float] = {"epoch": epoch}
+                record.update(self._train_epoch(epoch))
+                record.update(self._evaluate())
+                record["seconds"] = time.perf_counter() - started
+                if self.parallel is not None:  # rank 0's record (evaluation, seconds) on every rank
+                    record = self.parallel.broadcast(record)
+                if self.monitor not in record:
+                    raise KeyError(f"monitor {self.monitor!r} is not in the epoch record; available: {sorted(record)}")
+                history.append(record)
+                epochs_run += 1
+                value = float(record[self.monitor])
+                if self._improved(value, best_metric):
+                    best_metric, best_epoch = value, epoch
+                    best_state = {key: tensor.detach().cpu().clone() for key, tensor in self.model.state_dict().items()}
+                    if self.checkpoint_dir is not None and self.is_main_process:
+                        _atomic_save(
+                            {"model": best_state, "epoch": epoch, "metric": value, "data_digest": self.data_digest},
+                            self.best_checkpoint,
+                        )
+                if self.checkpoint_dir is not None:
+                    if self.is_main_process:
+                        self._save_last(epoch, best_metric, best_epoch, history)
+                    if self.parallel is not None:
+                        distributed.barrier()  # the checkpoints are complete before any rank goes on
                 if self.is_main_process:
-                    self._save_last(epoch, best_metric, best_epoch, history)
-                if self.parallel is not None:
-                    distributed.barrier()  # the checkpoints are complete before any rank goes on
-            if self.is_main_process:
-                values = ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")
-                logger.info("epoch %d/%d: %s", epoch + 1, self.epochs, values)
+                    values = ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")
+                    epoch_logger.info("%s: epoch %d/%d: %s", self.progress_label, epoch + 1, self.epochs, values)
+                    metrics = f"{self.monitor}={value:.3g}"
+                    if self.monitor != "train_loss":
+                        metrics += f" loss={record['train_loss']:.3g}"  # the training loss
+                    bar.set_postfix_str(metrics, refresh=False)
+                    bar.update(1)
+        finally:
+            bar.close()
 
         if best_state is not None:
             self.model.load_state_dict(best_state)
