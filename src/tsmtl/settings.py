@@ -1,10 +1,23 @@
 """Kedro project settings."""
 
+import warnings
+
 from kedro.config import OmegaConfigLoader
 
-from tsmtl.hooks import DistributedOutputsHook, SeedHook
+from tsmtl.hooks import ConsoleHook, DistributedOutputsHook, SeedHook, create_log_folders
 
-HOOKS = (SeedHook(), DistributedOutputsHook())
+# Third-party warnings every run would print and no user can act on (issue #11, Console): each
+# filtered by its message and the module that issues it, never a whole category.
+THIRD_PARTY_WARNINGS = (
+    # Kedro 1.7's OmegaConfigLoader calls OmegaConf.register_new_resolver (4 times a run).
+    (r"register_new_resolver\(\) is deprecated", UserWarning, r"kedro\.config\.omegaconf_config"),
+)
+for message, category, module in THIRD_PARTY_WARNINGS:
+    warnings.filterwarnings("ignore", message=message, category=category, module=module)
+
+create_log_folders()  # logs/ for conf/logging.yml's file handler (missing in a fresh copy)
+
+HOOKS = (SeedHook(), DistributedOutputsHook(), ConsoleHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
