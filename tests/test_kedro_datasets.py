@@ -84,7 +84,8 @@ def test_versions_and_fsspec_paths(tmp_path):
     assert latest.exists()
     latest.save(second)
     assert sorted(p.parent.name for p in (tmp_path / "m.pt").glob("*/m.pt"))[0] == "2026-01-01T00.00.00.000Z"
-    assert torch.equal(TorchStateDictDataset(filepath=str(tmp_path / "m.pt"), version=Version(None, None)).load()["w"], second["w"])
+    newest = TorchStateDictDataset(filepath=str(tmp_path / "m.pt"), version=Version(None, None)).load()
+    assert torch.equal(newest["w"], second["w"])
     old = TorchStateDictDataset(filepath=str(tmp_path / "m.pt"), version=Version("2026-01-01T00.00.00.000Z", None)).load()
     assert torch.equal(old["w"], first["w"])
     in_memory = TorchStateDictDataset(filepath="memory://tsmtl-test/models.pt")  # any fsspec file system

@@ -53,7 +53,9 @@ class KeptMemoryDataset(MemoryDataset):
 
 def _run(tasks, groups, options, state_dicts=None) -> DataCatalog:
     """The experiment on MemoryDatasets; ``state_dicts``: a path to save ``ucr_mtl_state_dicts`` with the project's dataset."""
-    saved = {} if state_dicts is None else {"ucr_mtl_state_dicts": TorchStateDictDataset(filepath=str(state_dicts), version=Version(None, None))}
+    saved = {}
+    if state_dicts is not None:
+        saved["ucr_mtl_state_dicts"] = TorchStateDictDataset(filepath=str(state_dicts), version=Version(None, None))
     catalog = DataCatalog(
         datasets={
             **saved,
