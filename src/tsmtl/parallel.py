@@ -25,6 +25,7 @@ exception is re-raised in the caller, naming the job.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import multiprocessing
 import os
@@ -179,14 +180,37 @@ def run_jobs(
     level = logging.getLogger("tsmtl").getEffectiveLevel()  # the workers log what this process's tsmtl loggers would
     with ProcessPoolExecutor(workers, mp_context=context, initializer=configure_worker, initargs=(threads, level, os.getpid())) as pool:
         futures = [pool.submit(function, job) for job in jobs]
-        results = []
-        for job, future in zip(jobs, futures):
+        results = _collect(futures, jobs, describe, concurrent.futures.as_completed, lambda: [f.cancel() for f in futures])
+    return results
+
+
+def _collect(
+    futures: list[Any],
+    jobs: list[Any],
+    describe: Callable[[Any], str] | None,
+    as_completed: Callable[[list[Any]], Any],
+    cancel: Callable[[], Any],
+) -> list[Any]:
+    """The futures' results in job order, gathered as they finish; one progress bar over the finished jobs.
+
+    The bar (with an ETA) is drawn when :func:`tsmtl.training.progress.show_progress` says someone is
+    watching: the fits in the workers draw none. The first failed job cancels the rest.
+    """
+    from tqdm.auto import tqdm
+
+    from tsmtl.training.progress import show_progress
+
+    position = {future: index for index, future in enumerate(futures)}
+    results: list[Any] = [None] * len(futures)
+    with tqdm(total=len(futures), desc="fits", unit="fit", disable=not show_progress(True)) as bar:
+        for future in as_completed(futures):
+            index = position[future]
             try:
-                results.append(future.result())
+                results[index] = future.result()
             except Exception as error:
-                for pending in futures:
-                    pending.cancel()
-                raise RuntimeError(f"job {_describe(job, describe)} failed: {error}") from error
+                cancel()
+                raise RuntimeError(f"job {_describe(jobs[index], describe)} failed: {error}") from error
+            bar.update(1)
     return results
 
 
@@ -210,15 +234,10 @@ def _run_dask(
         client = Client(cluster)
     try:
         client.run(configure_worker, threads, logging.getLogger("tsmtl").getEffectiveLevel())
+        from distributed import as_completed
+
         futures = client.map(function, jobs, pure=False)
-        results = []
-        for job, future in zip(jobs, futures):
-            try:
-                results.append(future.result())
-            except Exception as error:
-                client.cancel(futures)
-                raise RuntimeError(f"job {_describe(job, describe)} failed: {error}") from error
-        return results
+        return _collect(futures, jobs, describe, as_completed, lambda: client.cancel(futures))
     finally:
         client.close()
         if cluster is not None:

@@ -312,7 +312,7 @@ class TRep:
     in_channels_ : int
     """
 
-    def __init__(self, config: TRepConfig | None = None, device: str = "auto", seed: int = 0, checkpoint_dir: str | Path | None = None, resume: bool = False, progress: bool = False) -> None:
+    def __init__(self, config: TRepConfig | None = None, device: str = "auto", seed: int = 0, checkpoint_dir: str | Path | None = None, resume: bool = False, progress: bool = True) -> None:
         self.config = config or TRepConfig()
         self.device = device
         self.seed = int(seed)
