@@ -5,6 +5,7 @@ import warnings
 from kedro.config import OmegaConfigLoader
 
 from tsmtl.hooks import ConsoleHook, DistributedOutputsHook, SeedHook, create_log_folders
+from tsmtl.tracking import KEDRO_MLFLOW_PLUGIN, tracking_hooks
 
 # Third-party warnings every run would print and no user can act on (issue #11, Console): each
 # filtered by its message and the module that issues it, never a whole category.
@@ -17,7 +18,8 @@ for message, category, module in THIRD_PARTY_WARNINGS:
 
 create_log_folders()  # logs/ for conf/logging.yml's file handler (missing in a fresh copy)
 
-HOOKS = (SeedHook(), DistributedOutputsHook(), ConsoleHook())
+HOOKS = (SeedHook(), DistributedOutputsHook(), ConsoleHook(), *tracking_hooks())  # tracking: TSMTL_TRACKING=1 (tsmtl.tracking)
+DISABLE_HOOKS_FOR_PLUGINS = KEDRO_MLFLOW_PLUGIN  # installed kedro-mlflow opens no run unless tracking is enabled
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

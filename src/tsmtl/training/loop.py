@@ -64,6 +64,7 @@ from tqdm.auto import tqdm
 
 from tsmtl.training import distributed
 from tsmtl.training.device import choose_device, seed_everything
+from tsmtl.training.events import emit_epoch
 from tsmtl.training.fingerprint import check_resumable
 from tsmtl.training.progress import show_progress
 
@@ -582,6 +583,7 @@ class Trainer:
                 if self.is_main_process:
                     values = ", ".join(f"{k}={v:.4g}" for k, v in record.items() if k != "epoch")
                     epoch_logger.info("%s: epoch %d/%d: %s", self.progress_label, epoch + 1, self.epochs, values)
+                    emit_epoch(record, self)  # epoch-end listeners, e.g. experiment tracking (tsmtl.training.events)
                     metrics = f"{self.monitor}={value:.3g}"
                     if self.monitor != "train_loss":
                         metrics += f" loss={record['train_loss']:.3g}"  # the training loss
