@@ -17,13 +17,11 @@ import subprocess
 import sys
 
 import pytest
-import torch
-from torch import nn
 
 from tests.pipelines.kedro_project import latest_version, make_project_copy
+from tests.toy_fit import toy_fit
 from tsmtl.hooks import markdown_outputs
 from tsmtl.parallel import FanOut, run_jobs
-from tsmtl.training.loop import Trainer
 from tsmtl.training.progress import PROGRESS_ENV, show_progress
 
 MARKDOWN = "embedded_mtl.ucr_mtl_accuracy_markdown"
@@ -77,20 +75,7 @@ def test_fan_out_workers_draw_no_bar(watched):
 
 
 def _fit(progress: bool, epochs: int = 3) -> None:
-    x = torch.linspace(-1, 1, 16).reshape(8, 2)
-    y = (x.sum(1) > 0).long()
-
-    def step(model, batch):
-        return nn.functional.cross_entropy(model(batch[0]), batch[1]), {}
-
-    def evaluate(model):
-        return {"val_accuracy": float((model(x).argmax(1) == y).float().mean())}
-
-    trainer = Trainer(
-        nn.Linear(2, 2), step, lambda epoch: [(x, y)], evaluate, epochs=epochs, lr=0.1, device="cpu",
-        progress=progress, progress_label="toy",
-    )  # fmt: skip
-    trainer.fit()
+    toy_fit(epochs=epochs, progress=progress)
 
 
 def test_a_fit_draws_one_bar_over_its_epochs_with_eta_and_metric(watched, monkeypatch):

@@ -24,9 +24,9 @@ import pandas as pd
 import pytest
 import torch
 from matplotlib.image import imread
-from torch import nn
 
 from tests.pipelines.kedro_project import latest_version, make_project_copy
+from tests.toy_fit import toy_fit
 from tsmtl import tracking
 from tsmtl.training import events
 from tsmtl.training.loop import Trainer
@@ -130,21 +130,7 @@ def test_without_the_switch_a_run_writes_no_mlruns_and_prints_nothing_of_mlflow(
 
 
 def _toy_fit(epochs: int, label: str = "toy") -> Trainer:
-    x = torch.linspace(-1, 1, 16).reshape(8, 2)
-    y = (x.sum(1) > 0).long()
-
-    def step(model, batch):
-        return nn.functional.cross_entropy(model(batch[0]), batch[1]), {}
-
-    def evaluate(model):
-        return {"val_accuracy": float((model(x).argmax(1) == y).float().mean())}
-
-    trainer = Trainer(
-        nn.Linear(2, 2), step, lambda epoch: [(x, y)], evaluate, epochs=epochs, lr=0.1, device="cpu",
-        progress=False, progress_label=label,
-    )  # fmt: skip
-    trainer.result = trainer.fit()
-    return trainer
+    return toy_fit(epochs=epochs, label=label)
 
 
 def test_a_fit_emits_each_finished_epoch_record_to_the_listeners_until_removed():
