@@ -210,3 +210,19 @@ def test_dtw_approximation_targets_and_the_1nn_baseline_use_this_kernel():
     train = TimeSeriesData(X=X[:20], y=y[:20], lengths=np.full(20, 20))
     test = TimeSeriesData(X=X[20:], y=y[20:], lengths=np.full(10, 20))
     np.testing.assert_array_equal(one_nn_dtw(train, test, window=0.1), _aeon_predict(X[:20], y[:20], X[20:], 0.1))
+
+
+def test_numba_threads_leaves_torch_thread_count_as_it_was():
+    """numba's OpenMP layer resets the process-wide OpenMP count; torch's must come back unchanged."""
+    import torch
+
+    from tsmtl.models.dtw_1nn import numba_threads
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with numba_threads(-1):
+            pass
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

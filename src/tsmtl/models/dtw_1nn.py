@@ -64,6 +64,7 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
+import torch
 from numba import njit, prange
 
 #: Relative slack of every lower-bound comparison against the best-so-far (rounding only).
@@ -542,18 +543,21 @@ def _nearest_unequal_length(train, train_lengths, queries, query_lengths, window
 # -- public API ---------------------------------------------------------------------------------
 @contextlib.contextmanager
 def numba_threads(n_jobs: int) -> Iterator[int]:
-    """Run numba's parallel loops on ``n_jobs`` threads (-1: all), restoring the count after."""
+    """Run numba's parallel loops on ``n_jobs`` threads (-1: all), restoring numba's and torch's counts after."""
     available = numba.config.NUMBA_NUM_THREADS
     n_jobs = int(n_jobs)
     if n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be a positive number of threads or -1 (all), got {n_jobs}")
     threads = available if n_jobs == -1 else min(n_jobs, available)
+    torch_before = torch.get_num_threads()  # first: numba.get_num_threads() may start its OpenMP layer, which resets it
     before = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
         yield threads
     finally:
         numba.set_num_threads(before)
+        # numba's OpenMP layer sets the process-wide OpenMP count, which is torch's too: put it back
+        torch.set_num_threads(torch_before)
 
 
 def as_padded_collection(
