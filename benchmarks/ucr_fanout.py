@@ -103,7 +103,7 @@ def timed_run(fed, options: dict[str, Any], fanout: dict[str, Any], device: str)
     options = {**options, "fanout": fanout}
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    results, _ = run_methods(fed, options, device)
+    results = run_methods(fed, options, device)[0]  # (results, features, state dicts)
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "results": results, "load": (load_before, os.getloadavg()[0])}
 
@@ -158,6 +158,7 @@ def main() -> None:
                         help="torch/numba threads of the sequential run (default: one per core); more values: "
                         "more sequential runs, as references (the first is the anchor)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--progress", action="store_true", help="log every fit of the sequential runs")
     parser.add_argument("--out", type=Path, default=None, help=f"Markdown (default {DEFAULT_OUT}; none with --smoke)")
     add_common_arguments(parser)
     args = parser.parse_args()
@@ -167,6 +168,8 @@ def main() -> None:
     backends = [b.strip() for b in args.backend.split(",") if b.strip()]
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(processName)s %(name)s: %(message)s")
     logging.getLogger("distributed").setLevel(logging.WARNING)  # the LocalCluster's start/stop chatter
+    if args.progress:  # one line per fit of the sequential runs (the workers log at WARNING)
+        logging.getLogger("tsmtl.experiments.ucr_mtl").setLevel(logging.INFO)
 
     parameters = load_parameters(args.env)
     options = copy.deepcopy(dict(parameters["ucr_mtl"]))
