@@ -11,6 +11,7 @@ status is 1 when any row is not measured.
     python benchmarks/run_all.py                                  # all, into benchmarks/results/summary.md
     python benchmarks/run_all.py --only dtw_1nn,ucr_fanout
     python benchmarks/run_all.py --smoke                          # tiny sizes: proves every script runs; prints only
+    python benchmarks/run_all.py --only ucr_fanout --extra "ucr_fanout=--backend processes,dask"   # a benchmark's own options
 
 The table: benchmark, case, anchor, our time, the anchor's time, the ratio and what it means
 (speed-up = anchor / ours, time ratio = ours / anchor), date, machine (cores, threads, CPU or
@@ -23,6 +24,7 @@ import argparse
 import collections
 import datetime
 import json
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -57,7 +59,7 @@ def git_commit(root: Path = ROOT) -> str:
     return f"{head} + uncommitted changes" if dirty else head
 
 
-def run_benchmark(name: str, script: Path, smoke: bool, timeout: float | None = None) -> list[dict[str, Any]]:
+def run_benchmark(name: str, script: Path, smoke: bool, timeout: float | None = None, extra: list[str] | None = None) -> list[dict[str, Any]]:
     """Run one benchmark script as a subprocess; its rows, or one row saying why there are none.
 
     The child's output is passed through (progress) and its last lines kept for a failure row.
@@ -67,7 +69,7 @@ def run_benchmark(name: str, script: Path, smoke: bool, timeout: float | None = 
         return [unmeasured_row(name, "failed", anchor, f"no script {script}")]
     with tempfile.TemporaryDirectory() as folder:
         json_path = Path(folder) / f"{name}.json"
-        command = [sys.executable, str(script), "--json", str(json_path)] + (["--smoke"] if smoke else [])
+        command = [sys.executable, str(script), "--json", str(json_path)] + (["--smoke"] if smoke else []) + list(extra or [])
         print(f"== {name}: {' '.join(command[1:])}", flush=True)  # noqa: T201
         tail: collections.deque[str] = collections.deque(maxlen=20)
         started = time.perf_counter()
@@ -151,18 +153,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="every benchmark at its tiny size (proves they run; measures nothing)")
     parser.add_argument("--out", type=Path, default=None, help=f"the table (default {DEFAULT_OUT}; with --smoke: printed only)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds before a benchmark is killed (default: none)")
+    parser.add_argument("--extra", action="append", default=[], metavar="NAME=ARGS",
+                        help='more arguments for one benchmark, e.g. --extra "ucr_fanout=--backend processes,dask"')
     parser.add_argument("--benchmarks-dir", type=Path, default=HERE, help=argparse.SUPPRESS)  # tests: stand-in scripts
     args = parser.parse_args(argv)
     names = list(BENCHMARKS) if not args.only else [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in BENCHMARKS and not (args.benchmarks_dir / f"{n}.py").is_file()]
     if unknown:
         parser.error(f"unknown benchmarks {unknown}; known: {list(BENCHMARKS)}")
+    extra: dict[str, list[str]] = {}
+    for item in args.extra:
+        name, _, text = item.partition("=")
+        if name not in names:
+            parser.error(f"--extra {item!r}: {name!r} is not among the benchmarks run ({names})")
+        extra[name] = extra.get(name, []) + shlex.split(text)
     date = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     commit = git_commit()
     rows: list[dict[str, Any]] = []
     for name in names:
-        rows += run_benchmark(name, args.benchmarks_dir / f"{name}.py", args.smoke, args.timeout)
-    command = "python benchmarks/run_all.py" + (f" --only {','.join(names)}" if args.only else "") + (" --smoke" if args.smoke else "")
+        rows += run_benchmark(name, args.benchmarks_dir / f"{name}.py", args.smoke, args.timeout, extra.get(name, []))
+    command = ("python benchmarks/run_all.py" + (f" --only {','.join(names)}" if args.only else "") + (" --smoke" if args.smoke else "")
+               + "".join(f" --extra {shlex.quote(item)}" for item in args.extra))
     text = summary_markdown(rows, date, commit, command, args.smoke)
     print(text)  # noqa: T201
     out = args.out if args.out is not None else (None if args.smoke else DEFAULT_OUT)

@@ -10,10 +10,10 @@ takes minutes) and ``checkpoint_dir: null`` (every fit trains; nothing is resume
 **Anchor**: the same runs with ``fanout.n_jobs: 1``: one after another in this process, on
 ``--anchor-threads`` torch and numba threads (default: one per core, torch's default on a machine
 where ``OMP_NUM_THREADS`` is not set) -- what ``kedro run --pipeline ucr_mtl`` did before the
-fan-out. More ``--anchor-threads`` values add sequential runs as references: on a shared 2-core
-machine two OpenMP threads per fit lose much of their time waiting for each other when other
-jobs run, so ``--anchor-threads 2 1`` separates the gain of running fits side by side from the
-loss of two threads under load. **Ours**: ``n_jobs: --n-jobs`` (default 2) spawned worker processes, each on
+fan-out. More ``--anchor-threads`` values add sequential runs as references, and by default the
+same runs also go once on one thread: on a shared 2-core machine two OpenMP threads per fit lose
+much of their time waiting for each other when other jobs run, so the one-thread reference
+separates the gain of running fits side by side from the loss of two threads under load. **Ours**: ``n_jobs: --n-jobs`` (default 2) spawned worker processes, each on
 ``cores // n_jobs`` threads (``threads_per_worker: null``), for every ``--backend``: ``processes``
 (a process pool) and/or ``dask`` (a Dask distributed ``LocalCluster`` started for the run). The
 fanned-out time includes starting the workers (spawn, imports); the anchor runs first, so it
@@ -27,7 +27,7 @@ against two changes the order of float sums, so a fit may end a few ulps apart a
 pick another best epoch; the table says how many rows differ and by how much.
 
     nice -n 10 python benchmarks/ucr_fanout.py                          # Cricket + DodgerLoop, seeds 0-4
-    python benchmarks/ucr_fanout.py --backend processes,dask --anchor-threads 2 1
+    python benchmarks/ucr_fanout.py --backend processes,dask --anchor-threads 2   # both engines, no 1-thread reference
     python benchmarks/ucr_fanout.py --groups DodgerLoop --split-seeds 0 1 --methods resnet1d resnet2d_mtl
     python benchmarks/ucr_fanout.py --smoke --json rows.json           # DodgerLoop, one seed, 1 epoch
 
@@ -53,6 +53,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "ucr_fanout.md"
 DEFAULT_GROUPS = ["Cricket", "DodgerLoop"]
 DEFAULT_EPOCHS = 2
+#: the anchor on one thread per core (torch's default), then a one-thread sequential reference
+DEFAULT_ANCHOR_THREADS = [os.cpu_count() or 1] + ([1] if (os.cpu_count() or 1) > 1 else [])
 #: columns that must match between the sequential and the fanned-out rows
 COMPARED = ["accuracy", "val_accuracy", "best_epoch", "epochs_run"]
 KEYS = ["split_seed", "group", "task", "method"]
@@ -154,9 +156,9 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=None, help="method ids (default: all of the profile)")
     parser.add_argument("--n-jobs", type=int, default=2, help="workers of the fan-out")
     parser.add_argument("--backend", default="processes", help="comma-separated: processes, dask")
-    parser.add_argument("--anchor-threads", type=int, nargs="+", default=[os.cpu_count() or 1],
-                        help="torch/numba threads of the sequential run (default: one per core); more values: "
-                        "more sequential runs, as references (the first is the anchor)")
+    parser.add_argument("--anchor-threads", type=int, nargs="+", default=DEFAULT_ANCHOR_THREADS,
+                        help="torch/numba threads of the sequential run, the first the anchor, the others references "
+                        f"(default {' '.join(map(str, DEFAULT_ANCHOR_THREADS))}: one per core, then one)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--progress", action="store_true", help="log every fit of the sequential runs")
     parser.add_argument("--out", type=Path, default=None, help=f"Markdown (default {DEFAULT_OUT}; none with --smoke)")

@@ -69,8 +69,9 @@ def test_runner_goes_on_after_a_failure_and_exits_nonzero(tmp_path):
         "import argparse, json, sys\n"
         f"sys.path.insert(0, {str(BENCHMARKS)!r})\n"
         "import bench_common\n"
-        "p = argparse.ArgumentParser(); bench_common.add_common_arguments(p); a = p.parse_args()\n"
-        "bench_common.write_rows(a.json, [bench_common.result_row('works', 'c', 1.0, 'anchor', 3.0, 'speed-up', 'd', 'm')])\n"
+        "p = argparse.ArgumentParser(); bench_common.add_common_arguments(p); p.add_argument('--case', default='c')\n"
+        "a = p.parse_args()\n"
+        "bench_common.write_rows(a.json, [bench_common.result_row('works', a.case, 1.0, 'anchor', 3.0, 'speed-up', 'd', 'm')])\n"
     )
     out = tmp_path / "summary.md"
     status = run_all.main(["--only", "breaks,works", "--out", str(out), "--benchmarks-dir", str(tmp_path)])
@@ -78,7 +79,8 @@ def test_runner_goes_on_after_a_failure_and_exits_nonzero(tmp_path):
     text = out.read_text()
     assert "| breaks | - |" in text and "FAILED" in text and "no data here" in text
     assert "| works | c | anchor | 1.0 | 3.0 | 3.00 | speed-up |" in text
-    assert run_all.main(["--only", "works", "--out", str(out), "--benchmarks-dir", str(tmp_path)]) == 0
+    assert run_all.main(["--only", "works", "--out", str(out), "--benchmarks-dir", str(tmp_path), "--extra", "works=--case 'e f'"]) == 0
+    assert "| works | e f | anchor |" in out.read_text()  # --extra reaches the benchmark's own options
 
 
 def _smoke(name: str, tmp_path: Path, *extra: str) -> tuple[int, list[dict]]:
