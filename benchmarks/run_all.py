@@ -24,6 +24,7 @@ import argparse
 import collections
 import datetime
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -73,7 +74,8 @@ def run_benchmark(name: str, script: Path, smoke: bool, timeout: float | None = 
         print(f"== {name}: {' '.join(command[1:])}", flush=True)  # noqa: T201
         tail: collections.deque[str] = collections.deque(maxlen=20)
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # the child's log lines as they come, not in 8 KB blocks
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
         timed_out = threading.Event()
 
         def kill() -> None:
