@@ -46,6 +46,7 @@ from typing import Any
 from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
 
+from tsmtl.hooks import MARKDOWN_SUFFIX
 from tsmtl.training import distributed
 from tsmtl.training.events import add_epoch_listener
 
@@ -55,8 +56,9 @@ log = logging.getLogger(__name__)
 TRACKING_ENV = "TSMTL_TRACKING"
 #: kedro-mlflow's distribution name as its metadata spells it, and as pip does: ``DISABLE_HOOKS_FOR_PLUGINS``.
 KEDRO_MLFLOW_PLUGIN = ("kedro_mlflow", "kedro-mlflow")
-#: Dataset-name endings whose saved data are logged as artifacts (figures are logged whatever their name).
-MARKDOWN_SUFFIX, REPORT_SUFFIX = "_markdown", "_report"
+#: Dataset-name ending of the CSV reports logged as artifacts (the Markdown ending is the console's,
+#: :data:`tsmtl.hooks.MARKDOWN_SUFFIX`; figures are logged whatever their name).
+REPORT_SUFFIX = "_report"
 #: The catalog's ``{name}_plot`` PNGs are saved so (conf/base/catalog.yml); the artifacts match them.
 FIGURE_SAVE_KWARGS = {"dpi": 120, "bbox_inches": "tight"}
 
