@@ -20,19 +20,30 @@ A record::
 
 The model maps ``x`` ``(B, C, T)`` and ``lengths`` ``(B,)`` to ``{task: (B, K) logits}``;
 :func:`evaluate_record` scores it on new data, encoding the labels with the record's classes.
+
+Any other network of the library (a ForeClassNet, a Siamese DTW learner) is kept by
+:func:`module_record` as its class and constructor arguments instead of ``model``/``tasks``::
+
+    {"format": 1, "class": "tsmtl.models.foreclassnet.ForeClassNet", "config": {constructor kwargs},
+     "state_dict": {...}, ...}
+
+and :func:`rebuild_model` rebuilds either kind. Only classes of the ``tsmtl`` package are
+imported from a record, so a record cannot name arbitrary code to run.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from tsmtl.data.types import TimeSeriesData
-from tsmtl.models.sharing import ModelConfig, MultiTaskModel, build_multitask_model
+from tsmtl.models.sharing import ModelConfig, build_multitask_model
 from tsmtl.tasks import TaskSpec
 from tsmtl.training.multitask import evaluate_tasks
 from tsmtl.training.tensors import to_tensors
@@ -61,10 +72,14 @@ def weights_only_value(value: Any, where: str = "record") -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Mapping):
-        return {str(key): weights_only_value(item, f"{where}[{key!r}]") for key, item in value.items()}
+        return {
+            str(key): weights_only_value(item, f"{where}[{key!r}]") for key, item in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [weights_only_value(item, f"{where}[{index}]") for index, item in enumerate(value)]
-    raise TypeError(f"{where} is a {type(value).__name__}; a weights-only torch file holds tensors and plain Python values only")
+    raise TypeError(
+        f"{where} is a {type(value).__name__}; a weights-only torch file holds tensors and plain Python values only"
+    )
 
 
 def model_record(fit, model: ModelConfig, in_channels: int, **info: Any) -> dict[str, Any]:
@@ -88,33 +103,91 @@ def model_record(fit, model: ModelConfig, in_channels: int, **info: Any) -> dict
         "in_channels": int(in_channels),
         "tasks": {name: asdict(spec) for name, spec in fit.tasks.items()},
         "best_epoch": int(fit.best_epoch),
-        "scores": {split: {key: float(score) for key, score in scores.items()} for split, scores in fit.scores.items()},
+        "scores": {
+            split: {key: float(score) for key, score in scores.items()}
+            for split, scores in fit.scores.items()
+        },
         **info,
     }
     return weights_only_value(record)
 
 
-def rebuild_model(record: Mapping[str, Any], device: str | torch.device = "cpu") -> MultiTaskModel:
-    """The fitted model of a :func:`model_record`, in eval mode on ``device``.
+def module_record(module: nn.Module, config: Mapping[str, Any], **info: Any) -> dict[str, Any]:
+    """The record of any ``tsmtl`` network: its class, ``config`` (the constructor's keyword arguments) and weights.
+
+    ``rebuild_model(record)`` calls ``cls(**config)`` and loads the weights, so ``config`` must be
+    exactly what built ``module`` (plain values: numbers, strings, lists, dicts).
+
+    Raises
+    ------
+    TypeError
+        ``module``'s class is not defined in the ``tsmtl`` package, or ``config`` holds a value a
+        weights-only file cannot (see :func:`weights_only_value`).
+    """
+    cls = type(module)
+    if not cls.__module__.startswith("tsmtl."):
+        raise TypeError(
+            f"module_record keeps tsmtl networks only; {cls.__module__}.{cls.__qualname__} is not one"
+        )
+    record = {
+        "format": RECORD_FORMAT,
+        "class": f"{cls.__module__}.{cls.__qualname__}",
+        "config": dict(config),
+        "state_dict": dict(module.state_dict()),
+        **info,
+    }
+    return weights_only_value(record)
+
+
+def _module_class(path: str) -> type[nn.Module]:
+    module_name, _, name = str(path).rpartition(".")
+    if not module_name.startswith("tsmtl.") or not name:
+        raise ValueError(f"model record names class {path!r}; records rebuild tsmtl classes only")
+    try:
+        cls = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError) as error:
+        raise ValueError(
+            f"model record names class {path!r}, which this version of tsmtl does not have"
+        ) from error
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ValueError(f"model record names {path!r}, which is not a torch module class")
+    return cls
+
+
+def rebuild_model(record: Mapping[str, Any], device: str | torch.device = "cpu") -> nn.Module:
+    """The fitted model of a :func:`model_record` (a ``MultiTaskModel``) or :func:`module_record`, in eval mode on ``device``.
 
     Raises
     ------
     ValueError
-        A record of another format, or weights that do not fit the model the record describes.
+        A record of another format, a class outside ``tsmtl``, or weights that do not fit the
+        model the record describes.
     """
     if record.get("format") != RECORD_FORMAT:
-        raise ValueError(f"model record format {record.get('format')!r}; this version of tsmtl reads format {RECORD_FORMAT}")
-    specs = {name: TaskSpec(**fields) for name, fields in record["tasks"].items()}
-    model = build_multitask_model(ModelConfig(**record["model"]), int(record["in_channels"]), specs)
+        raise ValueError(
+            f"model record format {record.get('format')!r}; this version of tsmtl reads format {RECORD_FORMAT}"
+        )
+    if "class" in record:
+        model = _module_class(record["class"])(**record["config"])
+    else:
+        specs = {name: TaskSpec(**fields) for name, fields in record["tasks"].items()}
+        model = build_multitask_model(
+            ModelConfig(**record["model"]), int(record["in_channels"]), specs
+        )
     try:
         model.load_state_dict(record["state_dict"])
     except RuntimeError as error:
-        raise ValueError(f"the record's weights do not fit the model it describes: {error}") from error
+        raise ValueError(
+            f"the record's weights do not fit the model it describes: {error}"
+        ) from error
     return model.to(device).eval()
 
 
 def evaluate_record(
-    record: Mapping[str, Any], data: Mapping[str, TimeSeriesData], batch_size: int = 128, device: str | torch.device = "cpu"
+    record: Mapping[str, Any],
+    data: Mapping[str, TimeSeriesData],
+    batch_size: int = 128,
+    device: str | torch.device = "cpu",
 ) -> dict[str, float]:
     """Score the record's model on ``{task: TimeSeriesData}`` (one set per task, as Algorithm 2 evaluates).
 
@@ -128,9 +201,15 @@ def evaluate_record(
         :func:`~tsmtl.training.multitask.evaluate_tasks`' keys without prefix: ``accuracy/<task>``,
         ``loss/<task>``, ``accuracy`` (mean over the tasks), ...
     """
+    if "tasks" not in record:
+        raise ValueError(
+            f"evaluate_record scores multitask classifiers; this record holds a {record.get('class')}"
+        )
     unknown = sorted(set(data) - set(record["tasks"]))
     if unknown:
-        raise ValueError(f"tasks {unknown} are not heads of this model; its tasks are {sorted(record['tasks'])}")
+        raise ValueError(
+            f"tasks {unknown} are not heads of this model; its tasks are {sorted(record['tasks'])}"
+        )
     model = rebuild_model(record, device)
     specs = {name: TaskSpec(**record["tasks"][name]) for name in data}
     sets = []
@@ -140,4 +219,11 @@ def evaluate_record(
     return evaluate_tasks(model, sets, specs, batch_size=batch_size, prefix="")
 
 
-__all__ = ["RECORD_FORMAT", "evaluate_record", "model_record", "rebuild_model", "weights_only_value"]
+__all__ = [
+    "RECORD_FORMAT",
+    "evaluate_record",
+    "model_record",
+    "module_record",
+    "rebuild_model",
+    "weights_only_value",
+]
