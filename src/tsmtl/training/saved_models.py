@@ -50,6 +50,8 @@ from tsmtl.training.tensors import to_tensors
 
 #: Bumped when the record's layout changes.
 RECORD_FORMAT = 1
+#: The package whose classes a :func:`module_record` may name.
+PACKAGE_PREFIX = "tsmtl."
 
 
 def weights_only_value(value: Any, where: str = "record") -> Any:
@@ -72,14 +74,10 @@ def weights_only_value(value: Any, where: str = "record") -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Mapping):
-        return {
-            str(key): weights_only_value(item, f"{where}[{key!r}]") for key, item in value.items()
-        }
+        return {str(key): weights_only_value(item, f"{where}[{key!r}]") for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [weights_only_value(item, f"{where}[{index}]") for index, item in enumerate(value)]
-    raise TypeError(
-        f"{where} is a {type(value).__name__}; a weights-only torch file holds tensors and plain Python values only"
-    )
+    raise TypeError(f"{where} is a {type(value).__name__}; a weights-only torch file holds tensors and plain Python values only")
 
 
 def model_record(fit, model: ModelConfig, in_channels: int, **info: Any) -> dict[str, Any]:
@@ -103,10 +101,7 @@ def model_record(fit, model: ModelConfig, in_channels: int, **info: Any) -> dict
         "in_channels": int(in_channels),
         "tasks": {name: asdict(spec) for name, spec in fit.tasks.items()},
         "best_epoch": int(fit.best_epoch),
-        "scores": {
-            split: {key: float(score) for key, score in scores.items()}
-            for split, scores in fit.scores.items()
-        },
+        "scores": {split: {key: float(score) for key, score in scores.items()} for split, scores in fit.scores.items()},
         **info,
     }
     return weights_only_value(record)
@@ -125,30 +120,22 @@ def module_record(module: nn.Module, config: Mapping[str, Any], **info: Any) -> 
         weights-only file cannot (see :func:`weights_only_value`).
     """
     cls = type(module)
-    if not cls.__module__.startswith("tsmtl."):
-        raise TypeError(
-            f"module_record keeps tsmtl networks only; {cls.__module__}.{cls.__qualname__} is not one"
-        )
-    record = {
-        "format": RECORD_FORMAT,
-        "class": f"{cls.__module__}.{cls.__qualname__}",
-        "config": dict(config),
-        "state_dict": dict(module.state_dict()),
-        **info,
-    }
+    path = f"{cls.__module__}.{cls.__qualname__}"
+    if not path.startswith(PACKAGE_PREFIX):
+        raise TypeError(f"module_record keeps tsmtl networks only; {path} is not one")
+    record = {"format": RECORD_FORMAT, "class": path, "config": dict(config), "state_dict": dict(module.state_dict()), **info}
     return weights_only_value(record)
 
 
 def _module_class(path: str) -> type[nn.Module]:
+    """The ``nn.Module`` class a :func:`module_record` names, imported from ``tsmtl`` only."""
     module_name, _, name = str(path).rpartition(".")
-    if not module_name.startswith("tsmtl.") or not name:
+    if not module_name.startswith(PACKAGE_PREFIX) or not name:
         raise ValueError(f"model record names class {path!r}; records rebuild tsmtl classes only")
     try:
         cls = getattr(importlib.import_module(module_name), name)
     except (ImportError, AttributeError) as error:
-        raise ValueError(
-            f"model record names class {path!r}, which this version of tsmtl does not have"
-        ) from error
+        raise ValueError(f"model record names class {path!r}, which this version of tsmtl does not have") from error
     if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
         raise ValueError(f"model record names {path!r}, which is not a torch module class")
     return cls
@@ -164,30 +151,21 @@ def rebuild_model(record: Mapping[str, Any], device: str | torch.device = "cpu")
         model the record describes.
     """
     if record.get("format") != RECORD_FORMAT:
-        raise ValueError(
-            f"model record format {record.get('format')!r}; this version of tsmtl reads format {RECORD_FORMAT}"
-        )
+        raise ValueError(f"model record format {record.get('format')!r}; this version of tsmtl reads format {RECORD_FORMAT}")
     if "class" in record:
         model = _module_class(record["class"])(**record["config"])
     else:
         specs = {name: TaskSpec(**fields) for name, fields in record["tasks"].items()}
-        model = build_multitask_model(
-            ModelConfig(**record["model"]), int(record["in_channels"]), specs
-        )
+        model = build_multitask_model(ModelConfig(**record["model"]), int(record["in_channels"]), specs)
     try:
         model.load_state_dict(record["state_dict"])
     except RuntimeError as error:
-        raise ValueError(
-            f"the record's weights do not fit the model it describes: {error}"
-        ) from error
+        raise ValueError(f"the record's weights do not fit the model it describes: {error}") from error
     return model.to(device).eval()
 
 
 def evaluate_record(
-    record: Mapping[str, Any],
-    data: Mapping[str, TimeSeriesData],
-    batch_size: int = 128,
-    device: str | torch.device = "cpu",
+    record: Mapping[str, Any], data: Mapping[str, TimeSeriesData], batch_size: int = 128, device: str | torch.device = "cpu"
 ) -> dict[str, float]:
     """Score the record's model on ``{task: TimeSeriesData}`` (one set per task, as Algorithm 2 evaluates).
 
@@ -202,14 +180,10 @@ def evaluate_record(
         ``loss/<task>``, ``accuracy`` (mean over the tasks), ...
     """
     if "tasks" not in record:
-        raise ValueError(
-            f"evaluate_record scores multitask classifiers; this record holds a {record.get('class')}"
-        )
+        raise ValueError(f"evaluate_record scores multitask classifiers; this record holds a {record.get('class')}")
     unknown = sorted(set(data) - set(record["tasks"]))
     if unknown:
-        raise ValueError(
-            f"tasks {unknown} are not heads of this model; its tasks are {sorted(record['tasks'])}"
-        )
+        raise ValueError(f"tasks {unknown} are not heads of this model; its tasks are {sorted(record['tasks'])}")
     model = rebuild_model(record, device)
     specs = {name: TaskSpec(**record["tasks"][name]) for name in data}
     sets = []
@@ -219,11 +193,4 @@ def evaluate_record(
     return evaluate_tasks(model, sets, specs, batch_size=batch_size, prefix="")
 
 
-__all__ = [
-    "RECORD_FORMAT",
-    "evaluate_record",
-    "model_record",
-    "module_record",
-    "rebuild_model",
-    "weights_only_value",
-]
+__all__ = ["PACKAGE_PREFIX", "RECORD_FORMAT", "evaluate_record", "model_record", "module_record", "rebuild_model", "weights_only_value"]
